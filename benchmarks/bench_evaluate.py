@@ -371,19 +371,24 @@ def hand_loading(s: PatientState, presentation: str, irritability: str) -> str:
     if phase == "not-started":
         return "start"
     if irritability == "irritable" and phase in ("heavy-load", "plyometric"):
-        return "regress"
+        return "regress"  # back to isometrics
     if phase is None:
         return UNDETERMINED
     # started: isometric, heavy-load or plyometric
     if (pain is not None and pain > 5) or settled is False:
-        return "regress"
-    if irritability == "irritable" and phase == "isometric":
-        return "continue"
+        return "regress"  # too painful or not settling
     if pain is None or settled is None:
         return UNDETERMINED
-    # pain <= 5 and settled by the next day
-    if irritability == "less-irritable" and pain <= 3 and weeks is not None:
-        if (phase == "isometric" and weeks >= 1) or (phase == "heavy-load" and weeks >= 2):
+    # exercise pain at most 5 and settled by the next day
+    if phase == "isometric":
+        if irritability == "less-irritable" and pain <= 3 and weeks is not None and weeks >= 1:
+            return "progress"
+        return "continue"  # irritable or not: stay on isometrics
+    # heavy-load or plyometric, and not irritable (handled above)
+    if irritability in (UNDETERMINED, NO_RULE_MATCHED):
+        return UNDETERMINED  # beyond isometrics, irritability must be known
+    if irritability == "less-irritable" and phase == "heavy-load" and pain <= 3:
+        if weeks is not None and weeks >= 2:
             return "progress"
     return "continue"
 

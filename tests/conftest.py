@@ -14,8 +14,6 @@ import pht_rules
 from pht_rules._loader import bundled_rules
 
 
-
-
 @pytest.fixture(scope="session")
 def ruleset() -> pht_rules.RuleSet:
     return pht_rules.load_rules()

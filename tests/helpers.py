@@ -58,5 +58,3 @@ def complete_patient(**changes: Any) -> dict[str, Any]:
         else:
             base[key] = value
     return base
-
-

@@ -28,6 +28,10 @@ def case_id(case: ClinicalCase) -> str:
     return f"{Path(case.source).stem}::{case.id}"
 
 
+def _report(case: ClinicalCase, failures: tuple[str, ...]) -> str:
+    return f"{case_id(case)} ({case.description}):\n  " + "\n  ".join(failures)
+
+
 def _expected_pairs(case: ClinicalCase) -> set[tuple[str, str]]:
     expect = case.expect
     pairs = {(d, o) for d, o in (expect.get("outcomes") or {}).items()}
@@ -61,13 +65,13 @@ def interpreter_runner() -> Iterator[CaseRunner]:
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_case_durable(durable_runner: CaseRunner, case: ClinicalCase) -> None:
     result = durable_runner.run(case)
-    assert result.passed, f"{case_id(case)} ({case.description}):\n  " + "\n  ".join(result.failures)
+    assert result.passed, _report(case, result.failures)
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_case_interpreter(interpreter_runner: CaseRunner, case: ClinicalCase) -> None:
     result = interpreter_runner.run(case)
-    assert result.passed, f"{case_id(case)} ({case.description}):\n  " + "\n  ".join(result.failures)
+    assert result.passed, _report(case, result.failures)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -94,7 +98,9 @@ def test_expectations_name_real_rules_decisions_outcomes_and_fields() -> None:
     problems: list[str] = []
     for c in CASES:
         for key in ("fired", "not_fired"):
-            problems += [f"{case_id(c)}: {key} {r!r}" for r in c.expect.get(key) or [] if r not in rule_ids]
+            problems += [
+                f"{case_id(c)}: {key} {r!r}" for r in c.expect.get(key) or [] if r not in rule_ids
+            ]
         for d, o in _expected_pairs(c):
             if o not in outcomes.get(d, set()):
                 problems.append(f"{case_id(c)}: outcome {d}={o!r}")
@@ -112,7 +118,10 @@ def test_expectations_name_real_rules_decisions_outcomes_and_fields() -> None:
 def test_collect_decisions_are_checked_as_sets() -> None:
     collect = {d.id for d in RULES.decisions if d.hit_policy == "collect"}
     misplaced = [
-        f"{case_id(c)}: {d}" for c in CASES for d in (c.expect.get("outcomes") or {}) if d in collect
+        f"{case_id(c)}: {d}"
+        for c in CASES
+        for d in (c.expect.get("outcomes") or {})
+        if d in collect
     ]
     assert not misplaced, f"collect decisions belong under outcome_sets: {misplaced}"
 
@@ -129,7 +138,9 @@ def test_every_rule_is_expected_to_fire() -> None:
 
 def test_every_outcome_is_expected() -> None:
     expected = set().union(*(_expected_pairs(c) for c in CASES))
-    missing = [(d.id, o) for d in RULES.decisions for o in d.outcome_ids if (d.id, o) not in expected]
+    missing = [
+        (d.id, o) for d in RULES.decisions for o in d.outcome_ids if (d.id, o) not in expected
+    ]
     assert not missing, f"(decision, outcome) pairs no case expects: {missing}"
 
 
@@ -147,7 +158,10 @@ def test_every_rule_is_selected_where_a_case_expects_it() -> None:
             assessment = evaluators[key].evaluate(c.state)
             named = set(c.expect.get("fired") or [])
             selected.update(
-                h.rule_id for d in assessment.decisions for h in d.hits if h.selected and h.rule_id in named
+                h.rule_id
+                for d in assessment.decisions
+                for h in d.hits
+                if h.selected and h.rule_id in named
             )
     finally:
         for ev in evaluators.values():

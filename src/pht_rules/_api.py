@@ -25,7 +25,9 @@ def _bundled() -> RuleSet:
 
 
 @lru_cache(maxsize=16)
-def _evaluator(ruleset: RuleSet, overrides: tuple[tuple[str, int], ...], name: str | None) -> Evaluator:
+def _evaluator(
+    ruleset: RuleSet, overrides: tuple[tuple[str, int], ...], name: str | None
+) -> Evaluator:
     return Evaluator(ruleset, profile=Profile(dict(overrides), name=name))
 
 

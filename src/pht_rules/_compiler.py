@@ -26,7 +26,13 @@ from pht_rules.conditions import (
 from pht_rules.ruleset import RuleSet
 
 STAGE_KEY = "stage"
-_DURABLE_OP = {"is_not": "$neq", "at_least": "$gte", "at_most": "$lte", "above": "$gt", "below": "$lt"}
+_DURABLE_OP = {
+    "is_not": "$neq",
+    "at_least": "$gte",
+    "at_most": "$lte",
+    "above": "$gt",
+    "below": "$lt",
+}
 
 
 def fact_key(path: str) -> str:
@@ -73,4 +79,3 @@ def compile_ruleset(ruleset: RuleSet, params: Mapping[str, int]) -> dict[str, An
                 "all": [{"m": {"$and": [{STAGE_KEY: decision.stage}, test]}}],
             }
     return out
-

@@ -12,6 +12,7 @@ is discarded and rebuilt, because an interrupted action loop leaves the sid leas
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -32,7 +33,9 @@ class DurableEngine:
     """One compiled durable-rules ruleset for one rule set and parameter values; thread-safe."""
 
     def __init__(self, ruleset: RuleSet, params: Mapping[str, int]) -> None:
-        self._text = json.dumps(compile_ruleset(ruleset, params), ensure_ascii=True, allow_nan=False)
+        self._text = json.dumps(
+            compile_ruleset(ruleset, params), ensure_ascii=True, allow_nan=False
+        )
         # The same ensure_ascii for rules and facts, or non-ASCII equality never matches.
         self._encode = json.JSONEncoder(
             ensure_ascii=True, allow_nan=False, check_circular=False
@@ -65,10 +68,8 @@ class DurableEngine:
     def _discard(self) -> None:
         handle, self._handle = self._handle, None
         if handle is not None:
-            try:
+            with contextlib.suppress(dre.error):  # already unusable; nothing more to free
                 dre.delete_ruleset(handle)
-            except dre.error:  # already unusable; nothing more to free
-                pass
 
     def matches(self, stage: int, snapshot: Snapshot) -> Sequence[str]:
         keys = self._keys

@@ -61,7 +61,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_line_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _LineDict:
-    mapping = _LineDict(loader.construct_mapping(node, deep=True))
+    mapping = _LineDict(cast(dict[str, Any], loader.construct_mapping(node, deep=True)))
     mapping.line = node.start_mark.line + 1
     return mapping
 
@@ -120,7 +120,7 @@ def _read_dir(directory: Traversable) -> dict[str, str]:
 
 def _parse(name: str, text: str, problems: _Problems) -> Any:
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -162,9 +162,7 @@ def _build(texts: Mapping[str, str], location: str) -> RuleSet:
     manifest = _manifest(docs[MANIFEST], problems)
     catalogue = _catalogue(docs[CATALOGUE], problems)
     parameters, constraints = _parameters(docs[PARAMETERS], catalogue, problems)
-    decision_docs = {
-        n: d for n, d in docs.items() if n not in (MANIFEST, PARAMETERS, CATALOGUE)
-    }
+    decision_docs = {n: d for n, d in docs.items() if n not in (MANIFEST, PARAMETERS, CATALOGUE)}
     decisions = _decisions(decision_docs, manifest, catalogue, parameters, problems)
     if problems.items:
         raise RuleFileError(problems.items)
@@ -232,8 +230,11 @@ def _text(value: Any) -> str:
 def _manifest(doc: Any, problems: _Problems) -> Mapping[str, Any]:
     node = _mapping(doc, MANIFEST, problems, "the manifest")
     _check_keys(
-        node, ("name", "version", "title", "source", "decisions"), ("name", "version", "decisions"),
-        MANIFEST, problems,
+        node,
+        ("name", "version", "title", "source", "decisions"),
+        ("name", "version", "decisions"),
+        MANIFEST,
+        problems,
     )
     decisions = node.get("decisions")
     if "decisions" in node and (
@@ -246,8 +247,11 @@ def _manifest(doc: Any, problems: _Problems) -> Mapping[str, Any]:
 def _catalogue(doc: Any, problems: _Problems) -> Catalogue:
     node = _mapping(doc, CATALOGUE, problems, "the catalogue")
     _check_keys(
-        node, ("source", "statements", "evidence", "assumptions"), ("source", "statements"),
-        CATALOGUE, problems,
+        node,
+        ("source", "statements", "evidence", "assumptions"),
+        ("source", "statements"),
+        CATALOGUE,
+        problems,
     )
     source = _mapping(node.get("source", {}), CATALOGUE, problems, "'source'")
     entries: list[CatalogueEntry] = []
@@ -266,7 +270,10 @@ def _catalogue(doc: Any, problems: _Problems) -> Catalogue:
 
     sections = {
         "statements": (("id", "section", "text", "not_encoded"), ("id", "section", "text")),
-        "evidence": (("id", "status", "citation", "finding"), ("id", "status", "citation", "finding")),
+        "evidence": (
+            ("id", "status", "citation", "finding"),
+            ("id", "status", "citation", "finding"),
+        ),
         "assumptions": (("id", "text", "rationale"), ("id", "text", "rationale")),
     }
     for section, (allowed, required) in sections.items():
@@ -324,7 +331,12 @@ def _catalogue(doc: Any, problems: _Problems) -> Catalogue:
 
 
 def _cites(
-    raw: Any, catalogue: Catalogue, resource: str, problems: _Problems, at: object, rule_id: str | None
+    raw: Any,
+    catalogue: Catalogue,
+    resource: str,
+    problems: _Problems,
+    at: object,
+    rule_id: str | None,
 ) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw:
         problems.add(resource, "must cite at least one catalogue entry", at=at, rule_id=rule_id)
@@ -352,7 +364,16 @@ def _parameters(
     items = node.get("parameters", [])
     out: list[Parameter] = []
     seen: set[str] = set()
-    allowed = ("name", "value", "unit", "minimum", "maximum", "provenance", "sources", "description")
+    allowed = (
+        "name",
+        "value",
+        "unit",
+        "minimum",
+        "maximum",
+        "provenance",
+        "sources",
+        "description",
+    )
     for item in items if isinstance(items, list) else []:
         item = _mapping(item, PARAMETERS, problems, "a parameter")
         _check_keys(item, allowed, allowed, PARAMETERS, problems)
@@ -366,17 +387,26 @@ def _parameters(
         seen.add(name)
         nums = [item.get(k) for k in ("value", "minimum", "maximum")]
         if not all(isinstance(n, int) and not isinstance(n, bool) for n in nums):
-            problems.add(PARAMETERS, f"parameter '{name}': value, minimum and maximum must be "
-                         "whole numbers", at=item)
+            problems.add(
+                PARAMETERS,
+                f"parameter '{name}': value, minimum and maximum must be whole numbers",
+                at=item,
+            )
             continue
         value, lo, hi = cast(list[int], nums)
         if not lo <= value <= hi:
-            problems.add(PARAMETERS, f"parameter '{name}': value {value} is outside its own range "
-                         f"{lo}..{hi}", at=item)
+            problems.add(
+                PARAMETERS,
+                f"parameter '{name}': value {value} is outside its own range {lo}..{hi}",
+                at=item,
+            )
         provenance = item.get("provenance")
         if provenance not in _PROVENANCES:
-            problems.add(PARAMETERS, f"parameter '{name}': provenance must be one of "
-                         f"{', '.join(_PROVENANCES)}", at=item)
+            problems.add(
+                PARAMETERS,
+                f"parameter '{name}': provenance must be one of {', '.join(_PROVENANCES)}",
+                at=item,
+            )
             continue
         sources = _cites(item.get("sources"), catalogue, PARAMETERS, problems, item, None)
         out.append(
@@ -396,8 +426,12 @@ def _parameters(
     for raw in raw_constraints if isinstance(raw_constraints, list) else [raw_constraints]:
         match = _CONSTRAINT.match(str(raw))
         if match is None or match.group(1) not in seen or match.group(3) not in seen:
-            problems.add(PARAMETERS, f"constraint {raw!r} must read '<parameter> <= <parameter>' "
-                         "(or <) with known parameters", at=node)
+            problems.add(
+                PARAMETERS,
+                f"constraint {raw!r} must read '<parameter> <= <parameter>' "
+                "(or <) with known parameters",
+                at=node,
+            )
             continue
         constraints.append((match.group(1), match.group(2), match.group(3)))
     return tuple(out), tuple(constraints)
@@ -418,17 +452,24 @@ def _decisions(
     headers: dict[str, tuple[str, Mapping[str, Any], Mapping[str, Any]]] = {}
     for resource, doc in docs.items():
         node = _mapping(doc, resource, problems, "a decision file")
-        _check_keys(node, ("decision", "rules", "phases"), ("decision", "rules"), resource, problems)
+        _check_keys(
+            node, ("decision", "rules", "phases"), ("decision", "rules"), resource, problems
+        )
         header = _mapping(node.get("decision", {}), resource, problems, "'decision'")
         _check_keys(
-            header, ("id", "title", "question", "hit_policy", "outcomes"),
-            ("id", "title", "question", "hit_policy", "outcomes"), resource, problems,
+            header,
+            ("id", "title", "question", "hit_policy", "outcomes"),
+            ("id", "title", "question", "hit_policy", "outcomes"),
+            resource,
+            problems,
         )
         did = header.get("id")
         if not isinstance(did, str):
             continue
         if did in headers:
-            problems.add(resource, f"decision '{did}' is also defined in {headers[did][0]}", at=header)
+            problems.add(
+                resource, f"decision '{did}' is also defined in {headers[did][0]}", at=header
+            )
             continue
         if did not in order:
             problems.add(resource, f"decision '{did}' is not listed in {MANIFEST}", at=header)
@@ -468,9 +509,7 @@ def _decisions(
         if not isinstance(rules_raw, list) or not rules_raw:
             problems.add(resource, "'rules' must be a non-empty list", at=node)
             continue
-        ctx = _RuleContext(
-            resource, did, base_fields, decision_fields, param_names, problems
-        )
+        ctx = _RuleContext(resource, did, base_fields, decision_fields, param_names, problems)
         rules: list[Rule] = []
         for raw in rules_raw:
             rule = _rule(raw, ctx, outcomes_of[did], catalogue, seen_rules)
@@ -505,7 +544,7 @@ def _order_by_dependencies(
         if did in stage:
             return stage[did]
         if did in trail:
-            cycle = " -> ".join((*trail[trail.index(did):], did))
+            cycle = " -> ".join((*trail[trail.index(did) :], did))
             problems.add(built[did].resource, f"decisions depend on each other in a cycle: {cycle}")
             return 1
         s = 1 + max((visit(d, (*trail, did)) for d in deps[did] if d in built), default=0)
@@ -517,8 +556,14 @@ def _order_by_dependencies(
     ordered = [did for did in order if did in built] + [did for did in built if did not in order]
     return tuple(
         Decision(
-            id=d.id, title=d.title, question=d.question, hit_policy=d.hit_policy,
-            outcomes=d.outcomes, rules=d.rules, stage=stage[d.id], depends_on=deps[d.id],
+            id=d.id,
+            title=d.title,
+            question=d.question,
+            hit_policy=d.hit_policy,
+            outcomes=d.outcomes,
+            rules=d.rules,
+            stage=stage[d.id],
+            depends_on=deps[d.id],
             resource=d.resource,
         )
         for d in (built[did] for did in ordered)
@@ -693,7 +738,9 @@ def _leaf(raw: Mapping[str, Any], ctx: _RuleContext, at: object) -> Condition | 
         elif path.startswith("decision."):
             ctx.add(
                 f"unknown field '{path}' (no such decision, or a 'collect' decision, whose "
-                "outcome cannot be read)", at, path,
+                "outcome cannot be read)",
+                at,
+                path,
             )
         else:
             ctx.add(f"unknown field '{path}'{_suggest(path, ctx.fields)}", at, path)
@@ -760,13 +807,17 @@ def _value(
         if not spec.admits(value):
             ctx.add(
                 f"{value} is outside the range of '{path}' ({spec.minimum}..{spec.maximum})",
-                at, path,
+                at,
+                path,
             )
             return None
     if spec.kind == "enum" and (not isinstance(value, str) or value not in spec.values):
         allowed = ", ".join(spec.values)
-        extra = " ('undetermined' reads as unknown: use 'unknown: true')" if value == UNDETERMINED \
+        extra = (
+            " ('undetermined' reads as unknown: use 'unknown: true')"
+            if value == UNDETERMINED
             else ""
+        )
         ctx.add(f"{value!r} is not a value of '{path}' (one of: {allowed}){extra}", at, path)
         return None
     return cast(bool | int | str, value)

@@ -124,7 +124,9 @@ def _read_file(path: Path) -> Iterator[ClinicalCase]:
         base_name = raw.get("base")
         if base_name is not None:
             if base_name not in bases:
-                raise RuleFileError([RuleProblem(name, f"case '{cid}': unknown base '{base_name}'")])
+                raise RuleFileError(
+                    [RuleProblem(name, f"case '{cid}': unknown base '{base_name}'")]
+                )
             state = _merge(bases[base_name], state)
         expect = raw.get("expect")
         if not isinstance(expect, dict) or not expect or set(expect) - set(_EXPECT_KEYS):
@@ -203,7 +205,9 @@ class CaseRunner:
         if "gaps" in expect:
             gaps = sorted(g.decision_id for g in assessment.guideline_gaps)
             if gaps != sorted(expect["gaps"] or []):
-                failures.append(f"guideline gaps: expected {sorted(expect['gaps'] or [])}, got {gaps}")
+                failures.append(
+                    f"guideline gaps: expected {sorted(expect['gaps'] or [])}, got {gaps}"
+                )
         return CaseResult(case, tuple(failures))
 
     def run_all(self, cases: list[ClinicalCase]) -> list[CaseResult]:

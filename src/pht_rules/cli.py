@@ -103,17 +103,27 @@ def cmd_rules(args: argparse.Namespace) -> int:
     ruleset = _ruleset(args)
     if args.format == "json":
         data = {
-            "ruleset": {"name": ruleset.name, "version": ruleset.version,
-                        "fingerprint": ruleset.fingerprint},
+            "ruleset": {
+                "name": ruleset.name,
+                "version": ruleset.version,
+                "fingerprint": ruleset.fingerprint,
+            },
             "decisions": [
                 {
                     "id": d.id,
                     "title": d.title,
                     "hit_policy": d.hit_policy,
                     "rules": [
-                        {"id": r.id, "title": r.title, "priority": r.priority,
-                         "outcome": r.outcome, "cites": list(r.cites), "fields": list(r.fields),
-                         "file": r.resource, "line": r.line}
+                        {
+                            "id": r.id,
+                            "title": r.title,
+                            "priority": r.priority,
+                            "outcome": r.outcome,
+                            "cites": list(r.cites),
+                            "fields": list(r.fields),
+                            "file": r.resource,
+                            "line": r.line,
+                        }
                         for r in d.rules
                     ],
                 }
@@ -122,8 +132,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
         }
         print(json.dumps(data, indent=2))
         return EXIT_OK
-    print(f"{ruleset.name} {ruleset.version} ({ruleset.fingerprint}): "
-          f"{len(ruleset.decisions)} decisions, {len(ruleset.rules)} rules")
+    print(
+        f"{ruleset.name} {ruleset.version} ({ruleset.fingerprint}): "
+        f"{len(ruleset.decisions)} decisions, {len(ruleset.rules)} rules"
+    )
     for d in ruleset.decisions:
         print(f"\n{d.id} - {d.title} (hit policy: {d.hit_policy})")
         for r in d.rules:
@@ -161,10 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_rules(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--rules", metavar="DIR", help="a rule directory (default: the bundled rules)")
+        p.add_argument(
+            "--rules", metavar="DIR", help="a rule directory (default: the bundled rules)"
+        )
 
-    for name, helptext in (("evaluate", "assess a patient state; JSON out"),
-                           ("explain", "assess a patient state; a readable trace")):
+    for name, helptext in (
+        ("evaluate", "assess a patient state; JSON out"),
+        ("explain", "assess a patient state; a readable trace"),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("file", metavar="FILE", help="patient state as JSON, or - for stdin")
         with_rules(p)

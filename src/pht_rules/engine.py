@@ -45,7 +45,9 @@ class InterpreterEngine:
             bucket.extend((r.id, resolve(r.when, params)) for r in decision.rules)
 
     def matches(self, stage: int, snapshot: Snapshot) -> Sequence[str]:
-        return [rid for rid, cond in self._stages.get(stage, ()) if truth(cond, snapshot) is Truth.TRUE]
+        return [
+            rid for rid, cond in self._stages.get(stage, ()) if truth(cond, snapshot) is Truth.TRUE
+        ]
 
     def close(self) -> None:
         self._stages = {}

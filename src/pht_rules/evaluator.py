@@ -38,7 +38,9 @@ from pht_rules.models import PatientState, parse_state
 from pht_rules.ruleset import Decision, Profile, Rule, RuleSet
 
 _ASKS = describe(IsUnknown("", expect=True))  # the evidence test of a satisfied "is unknown"
-_CACHE_LIMIT = 50_000  # decision results kept per evaluator; cleared when full, so memory is bounded
+_CACHE_LIMIT = (
+    50_000  # decision results kept per evaluator; cleared when full, so memory is bounded
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +295,9 @@ class Evaluator:
             for path in res.provisional_on:
                 needs.setdefault(path, {})[res.decision_id] = None
             if res.outcome == "outside-guideline":
-                gaps.append(GuidelineGap(res.decision_id, "outside-guideline", " ".join(res.advice)))
+                gaps.append(
+                    GuidelineGap(res.decision_id, "outside-guideline", " ".join(res.advice))
+                )
             elif res.outcome == NO_RULE_MATCHED:
                 gaps.append(
                     GuidelineGap(
@@ -340,4 +344,3 @@ _RANK = {f.path: i for i, f in enumerate(input_fields())}
 
 def _field_rank(path: str) -> int:
     return _RANK.get(path, len(_RANK))
-

@@ -31,7 +31,9 @@ def render_explanation(assessment: Assessment) -> str:
     ]
     if assessment.profile or any(p.overridden for p in assessment.parameters):
         changed = ", ".join(
-            f"{p.name}={p.value} (default {p.default})" for p in assessment.parameters if p.overridden
+            f"{p.name}={p.value} (default {p.default})"
+            for p in assessment.parameters
+            if p.overridden
         )
         lines.append(f"Profile {assessment.profile or '(unnamed)'}: {changed or 'no changes'}")
     for d in assessment.decisions:

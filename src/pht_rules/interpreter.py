@@ -13,7 +13,6 @@ from collections.abc import Mapping
 
 from pht_rules.conditions import (
     AllOf,
-    AnyOf,
     Compare,
     Condition,
     IsUnknown,

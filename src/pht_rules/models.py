@@ -305,9 +305,7 @@ def _contradictions(s: PatientState) -> Iterator[FieldProblem]:
             f"is {sy.pain_at_rest_nrs} but symptoms.pain_at_rest is false",
         )
     if sy.pain_at_rest is True and sy.pain_at_rest_nrs == 0:
-        yield FieldProblem(
-            "symptoms.pain_at_rest_nrs", "is 0 but symptoms.pain_at_rest is true"
-        )
+        yield FieldProblem("symptoms.pain_at_rest_nrs", "is 0 but symptoms.pain_at_rest is true")
     if sy.pain_when_running is False and sy.minutes_into_run_before_pain is not None:
         yield FieldProblem(
             "symptoms.minutes_into_run_before_pain",
@@ -329,13 +327,12 @@ def _contradictions(s: PatientState) -> Iterator[FieldProblem]:
             f"is true but loading.current_phase is '{ld.current_phase}' (not the last phase)",
         )
     duration = s.symptom_duration_weeks
-    if duration is not None and ld.weeks_adherent_loading is not None:
-        if ld.weeks_adherent_loading > duration:
-            yield FieldProblem(
-                "loading.weeks_adherent_loading",
-                f"is {ld.weeks_adherent_loading} weeks, longer than symptom_duration_weeks "
-                f"({duration})",
-            )
+    weeks = ld.weeks_adherent_loading
+    if duration is not None and weeks is not None and weeks > duration:
+        yield FieldProblem(
+            "loading.weeks_adherent_loading",
+            f"is {weeks} weeks, longer than symptom_duration_weeks ({duration})",
+        )
 
 
 def parse_state(data: PatientState | Mapping[str, Any] | str | bytes) -> PatientState:

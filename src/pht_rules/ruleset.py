@@ -142,7 +142,9 @@ class RuleSet:
         """Every parameter's default value."""
         return {p.name: p.value for p in self.parameters}
 
-    def parameter_values(self, profile: Profile | Mapping[str, int] | None = None) -> dict[str, int]:
+    def parameter_values(
+        self, profile: Profile | Mapping[str, int] | None = None
+    ) -> dict[str, int]:
         """The parameter values in force under ``profile``, validated against this rule set."""
         if profile is None:
             return self.defaults

@@ -96,9 +96,12 @@ def test_forgetting_an_answer_never_makes_advice_more_aggressive(state: PatientS
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.floats(),
-        lambda inner: st.lists(inner, max_size=3)
-        | st.dictionaries(st.sampled_from(["age_years", "symptoms", "pain_at_rest", "x"]), inner,
-                          max_size=3),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(["age_years", "symptoms", "pain_at_rest", "x"]), inner, max_size=3
+            )
+        ),
         max_leaves=8,
     )
 )

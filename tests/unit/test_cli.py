@@ -32,7 +32,9 @@ def test_evaluate_prints_the_assessment_json(capsys: pytest.CaptureFixture[str])
     assert outcomes["running"] == "restricted"
 
 
-def test_evaluate_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_reads_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """``-`` reads the state from standard input."""
     import io
 
@@ -52,7 +54,9 @@ def test_explain_is_a_readable_trace(capsys: pytest.CaptureFixture[str]) -> None
     assert "ART-RUN-3 (article)" in out
 
 
-def test_bad_input_is_one_line_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_is_one_line_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Invalid input exits 3 with a single line naming every bad field, and no traceback."""
     bad = tmp_path / "bad.json"
     bad.write_text('{"age_years": -3, "symptoms": {"pain_at_rest": "yes"}}', encoding="utf-8")
@@ -135,7 +139,9 @@ def test_console_script_is_installed() -> None:
     """The installed ``pht-rules`` entry point runs."""
     result = subprocess.run(
         [sys.executable, "-m", "pht_rules.cli", "evaluate", str(EXAMPLE)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ruleset"]["version"] == "1.0.0"

@@ -14,7 +14,15 @@ from pht_rules import Evaluator, RuleSet
 from pht_rules.testing import patient_dicts
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example, HealthCheck.data_too_large])
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.large_base_example,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(st.lists(patient_dicts(unknown_weight=0.2), min_size=40, max_size=40))
 def test_eight_threads_match_one_thread(states: list[dict[str, object]]) -> None:
     """8 threads evaluating different patients through one evaluator agree with one thread."""

@@ -118,7 +118,9 @@ def test_boundary_thirty_minutes_is_less_irritable(evaluator: Evaluator) -> None
 
 def test_profile_overrides_change_advice_and_are_echoed() -> None:
     """A profile changes thresholds, is reflected in the advice and echoed in the output."""
-    profile = Profile({"stop_running_days": 21, "less_irritable_onset_minutes": 20}, name="clinic-a")
+    profile = Profile(
+        {"stop_running_days": 21, "less_irritable_onset_minutes": 20}, name="clinic-a"
+    )
     a = evaluate(complete_patient(symptoms={"minutes_into_run_before_pain": 25}), profile)
     assert a.decision("irritability").outcome == "less-irritable"
     assert a.profile == "clinic-a"
@@ -180,6 +182,7 @@ def test_red_flag_halts_the_pathway(evaluator: Evaluator) -> None:
 
 def test_unique_policy_conflict_is_an_error(edit_rules: Edit) -> None:
     """Two rules that disagree under 'unique' raise RuleConflictError naming both."""
+
     def make_unique(doc: Any) -> None:
         doc["decision"]["hit_policy"] = "unique"
 
@@ -189,12 +192,14 @@ def test_unique_policy_conflict_is_an_error(edit_rules: Edit) -> None:
         ev.evaluate(state)
     assert info.value.decision_id == "irritability"
     assert set(info.value.rule_ids) == {
-        "irritability.irritable", "irritability.daily-activities-unknown",
+        "irritability.irritable",
+        "irritability.daily-activities-unknown",
     }
 
 
 def test_first_policy_tie_between_outcomes_is_an_error(edit_rules: Edit) -> None:
     """Two top-priority rules with different outcomes are a conflict, never a silent pick."""
+
     def tie(doc: Any) -> None:
         for rule in doc["rules"]:
             if rule["id"] == "irritability.daily-activities-unknown":
@@ -207,6 +212,7 @@ def test_first_policy_tie_between_outcomes_is_an_error(edit_rules: Edit) -> None
 
 def test_a_gap_in_a_users_rules_is_reported_not_guessed(edit_rules: Edit) -> None:
     """If no rule covers a patient, the decision says so and asks for clinician judgement."""
+
     def drop(doc: Any) -> None:
         doc["rules"] = [r for r in doc["rules"] if r["id"] != "running.less-irritable-restricted"]
 

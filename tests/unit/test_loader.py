@@ -25,7 +25,12 @@ def test_bundled_rules_load(ruleset: Any) -> None:
     assert len(ids) == len(set(ids)) >= 50
     assert all(r.cites for r in ruleset.rules)
     assert [d.id for d in ruleset.decisions] == [
-        "presentation", "irritability", "running", "loading", "load-management", "escalation",
+        "presentation",
+        "irritability",
+        "running",
+        "loading",
+        "load-management",
+        "escalation",
     ]
 
 
@@ -44,7 +49,9 @@ def test_conditions_are_parsed_to_data(ruleset: Any) -> None:
     assert isinstance(rule.when, AllOf)
     last = rule.when.parts[-1]
     assert last == Compare(
-        "symptoms.minutes_into_run_before_pain", "at_least", ParamRef("less_irritable_onset_minutes")
+        "symptoms.minutes_into_run_before_pain",
+        "at_least",
+        ParamRef("less_irritable_onset_minutes"),
     )
     undetermined = ruleset.rule("presentation.undetermined")
     assert isinstance(undetermined.when, AnyOf)
@@ -53,6 +60,7 @@ def test_conditions_are_parsed_to_data(ruleset: Any) -> None:
 
 def test_fingerprint_changes_with_content(edit_rules: Edit, ruleset: Any) -> None:
     """Any change to a rule file changes the rule set's fingerprint."""
+
     def retitle(doc: Any) -> None:
         doc["rules"][0]["title"] = "Renamed"
 
@@ -68,6 +76,7 @@ def _error(path: Path) -> RuleFileError:
 
 def test_unknown_field_names_file_rule_line_and_suggestion(edit_rules: Edit) -> None:
     """A misspelt field fails the load with file, line, rule, field and a suggestion."""
+
     def typo(doc: Any) -> None:
         _rule(doc, "irritability.irritable")["when"]["any"][0]["field"] = "symptoms.pain_at_rst"
 
@@ -109,9 +118,7 @@ def test_unknown_field_names_file_rule_line_and_suggestion(edit_rules: Edit) -> 
             "unknown parameter 'no_such_param'",
         ),
         (
-            lambda r: r["when"]["any"].__setitem__(
-                0, {"field": "presentation.onset", "above": 3}
-            ),
+            lambda r: r["when"]["any"].__setitem__(0, {"field": "presentation.onset", "above": 3}),
             "needs a numeric field",
         ),
         (
@@ -126,6 +133,7 @@ def test_bad_rules_are_rejected_with_a_clear_message(
     edit_rules: Edit, change: Callable[[dict[str, Any]], None], message: str
 ) -> None:
     """Every kind of mistake in a rule is caught at load time and named."""
+
     def apply(doc: Any) -> None:
         change(_rule(doc, "irritability.irritable"))
 
@@ -136,6 +144,7 @@ def test_bad_rules_are_rejected_with_a_clear_message(
 
 def test_duplicate_rule_id_is_rejected(edit_rules: Edit) -> None:
     """Two rules with one id fail the load."""
+
     def dup(doc: Any) -> None:
         doc["rules"].append(dict(doc["rules"][0]))
 
@@ -144,9 +153,11 @@ def test_duplicate_rule_id_is_rejected(edit_rules: Edit) -> None:
 
 def test_undetermined_is_not_a_readable_value(edit_rules: Edit) -> None:
     """Reading 'undetermined' of another decision is rejected in favour of 'unknown: true'."""
+
     def read(doc: Any) -> None:
         _rule(doc, "running.irritability-unknown")["when"]["all"][1] = {
-            "field": "decision.irritability", "is": "undetermined",
+            "field": "decision.irritability",
+            "is": "undetermined",
         }
 
     assert "use 'unknown: true'" in str(_error(edit_rules("running.yaml", read)))
@@ -154,6 +165,7 @@ def test_undetermined_is_not_a_readable_value(edit_rules: Edit) -> None:
 
 def test_dependency_cycle_is_rejected(edit_rules: Edit) -> None:
     """Decisions that read each other's outcomes fail the load."""
+
     def cyc(doc: Any) -> None:
         _rule(doc, "irritability.irritable")["when"]["any"].append(
             {"field": "decision.running", "is": "stop"}
@@ -164,6 +176,7 @@ def test_dependency_cycle_is_rejected(edit_rules: Edit) -> None:
 
 def test_dangling_parameter_source_and_bad_hit_policy(edit_rules: Edit) -> None:
     """Parameters must cite the catalogue; hit policies must be known."""
+
     def bad_param(doc: Any) -> None:
         doc["parameters"][0]["sources"] = ["LIT-NOBODY-2099"]
 

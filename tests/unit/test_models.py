@@ -57,7 +57,10 @@ def test_strict_types_reject_coercion() -> None:
             {"symptoms": {"pain_when_running": False, "minutes_into_run_before_pain": 20}},
             "symptoms.minutes_into_run_before_pain",
         ),
-        ({"loading": {"current_phase": "not-started", "weeks_in_phase": 2}}, "loading.weeks_in_phase"),
+        (
+            {"loading": {"current_phase": "not-started", "weeks_in_phase": 2}},
+            "loading.weeks_in_phase",
+        ),
         (
             {"loading": {"current_phase": "heavy-load", "programme_completed": True}},
             "loading.programme_completed",
@@ -68,7 +71,9 @@ def test_strict_types_reject_coercion() -> None:
         ),
     ],
 )
-def test_contradictions_are_rejected_with_their_field(changes: dict[str, object], path: str) -> None:
+def test_contradictions_are_rejected_with_their_field(
+    changes: dict[str, object], path: str
+) -> None:
     """Answers that contradict each other are an error naming the field at fault."""
     with pytest.raises(PatientStateError) as info:
         parse_state(complete_patient(**changes))

@@ -170,8 +170,13 @@ def _unknown_never_read_as_no(s: PatientState, a: Assessment) -> Iterator[str]:
         unknown = [
             name
             for name in (
-                "onset", "pain_site", "acute_event_pop_or_bruising", "neurological_symptoms",
-                "cauda_equina_symptoms", "night_pain", "systemic_symptoms",
+                "onset",
+                "pain_site",
+                "acute_event_pop_or_bruising",
+                "neurological_symptoms",
+                "cauda_equina_symptoms",
+                "night_pain",
+                "systemic_symptoms",
             )
             if getattr(p, name) is None
         ]
