@@ -15,6 +15,7 @@ import hashlib
 import re
 import string
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -458,7 +459,7 @@ def _decisions(
         header = _mapping(node.get("decision", {}), resource, problems, "'decision'")
         _check_keys(
             header,
-            ("id", "title", "question", "hit_policy", "outcomes"),
+            ("id", "title", "question", "hit_policy", "outcomes", "gaps"),
             ("id", "title", "question", "hit_policy", "outcomes"),
             resource,
             problems,
@@ -523,8 +524,24 @@ def _decisions(
             outcomes=tuple((str(k), _text(v)) for k, v in (header.get("outcomes") or {}).items()),
             rules=tuple(rules),
             resource=resource,
+            gap_outcomes=_gap_outcomes(header, outcomes_of[did], resource, problems),
         )
     return _order_by_dependencies(built, order, problems)
+
+
+def _gap_outcomes(
+    header: Mapping[str, Any], outcomes: tuple[str, ...], resource: str, problems: _Problems
+) -> tuple[str, ...]:
+    """The outcomes declared as guideline gaps; ``outside-guideline`` always is one."""
+    declared = header.get("gaps", [])
+    if not isinstance(declared, list) or not all(isinstance(g, str) for g in declared):
+        problems.add(resource, "'gaps' must be a list of outcomes", at=header)
+        return ()
+    for gap in declared:
+        if gap not in outcomes:
+            problems.add(resource, f"'gaps' names '{gap}', which is not an outcome", at=header)
+    implied = ["outside-guideline"] if "outside-guideline" in outcomes else []
+    return tuple(dict.fromkeys([*implied, *declared]))
 
 
 def _order_by_dependencies(
@@ -554,20 +571,7 @@ def _order_by_dependencies(
     for did in built:
         visit(did, ())
     ordered = [did for did in order if did in built] + [did for did in built if did not in order]
-    return tuple(
-        Decision(
-            id=d.id,
-            title=d.title,
-            question=d.question,
-            hit_policy=d.hit_policy,
-            outcomes=d.outcomes,
-            rules=d.rules,
-            stage=stage[d.id],
-            depends_on=deps[d.id],
-            resource=d.resource,
-        )
-        for d in (built[did] for did in ordered)
-    )
+    return tuple(replace(built[did], stage=stage[did], depends_on=deps[did]) for did in ordered)
 
 
 class _RuleContext:

@@ -132,6 +132,7 @@ class Evaluator:
         self._decisions = tuple(decisions)
         self._by_rule_id = {cr.rule.id: cr for cd in decisions for cr in cd.rules}
         self._stages = tuple(sorted({d.stage for d in ruleset.decisions}))
+        self._gap_outcomes = {d.id: frozenset(d.gap_outcomes) for d in ruleset.decisions}
         self._info = RuleSetInfo(ruleset.name, ruleset.version, ruleset.fingerprint)
         defaults = ruleset.defaults
         self._parameters = tuple(
@@ -282,6 +283,7 @@ class Evaluator:
         )
 
     def _assessment(self, results: list[DecisionResult]) -> Assessment:
+        gap_outcomes = self._gap_outcomes
         needs: dict[str, dict[str, None]] = {}
         gaps: list[GuidelineGap] = []
         cited: dict[str, None] = {}
@@ -294,7 +296,7 @@ class Evaluator:
                             needs.setdefault(ev.field, {})[res.decision_id] = None
             for path in res.provisional_on:
                 needs.setdefault(path, {})[res.decision_id] = None
-            if res.outcome == "outside-guideline":
+            if res.outcome in gap_outcomes[res.decision_id]:
                 gaps.append(
                     GuidelineGap(res.decision_id, "outside-guideline", " ".join(res.advice))
                 )

@@ -65,6 +65,8 @@ class Decision:
     stage: int = 1
     depends_on: tuple[str, ...] = ()
     resource: str = ""
+    gap_outcomes: tuple[str, ...] = ()
+    """Outcomes meaning the guideline does not cover the patient (reported as guideline gaps)."""
 
     @property
     def outcome_ids(self) -> tuple[str, ...]:
