@@ -4,7 +4,7 @@
 Needs the ``testing`` extra (``pip install 'pht-rules[testing]'``), which brings hypothesis.
 """
 
-from pht_rules.testing.invariants import (
+from pht_rules.invariants import (
     INVARIANTS,
     Invariant,
     Violation,
