@@ -27,8 +27,8 @@ from typing import Any
 
 from pht_rules.assessment import NO_RULE_MATCHED, Assessment
 from pht_rules.conditions import Compare, leaves, resolve
-from pht_rules.fields import UNDETERMINED, FieldSpec, Scalar
 from pht_rules.errors import PatientStateError, PhtRulesError
+from pht_rules.fields import UNDETERMINED, FieldSpec, Scalar
 from pht_rules.models import PatientState, parse_state
 from pht_rules.ruleset import Decision, RuleSet
 
@@ -203,7 +203,9 @@ class Abstraction:
                 else:  # shared inputs: enumerate the dependency's inputs jointly (exact)
                     inputs.extend(f for f in closure if f not in inputs)
                 used.update(closure)
-            values = [tuple(self.reachable(v.split(".", 1)[1])) for v in dep_vars]
+            values: list[tuple[Value, ...]] = [
+                tuple(self.reachable(v.split(".", 1)[1])) for v in dep_vars
+            ]
             values += [self.field_values(p) for p in inputs]
             self._domains[decision_id] = DecisionDomain(
                 d, (*dep_vars, *inputs), tuple(tuple(v) for v in values)
