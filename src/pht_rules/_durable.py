@@ -40,7 +40,13 @@ class DurableEngine:
         self._encode = json.JSONEncoder(
             ensure_ascii=True, allow_nan=False, check_circular=False
         ).encode
-        self._keys = {path: fact_key(path) for path in ruleset.fields}
+        # Only the fields a stage's rules read go into that stage's fact.
+        self._stage_keys: dict[int, tuple[tuple[str, str], ...]] = {}
+        for decision in ruleset.decisions:
+            paths = dict.fromkeys(self._stage_keys.get(decision.stage, ()))
+            for rule in decision.rules:
+                paths.update(dict.fromkeys((f, fact_key(f)) for f in rule.fields))
+            self._stage_keys[decision.stage] = tuple(paths)
         self._retract = json.dumps({"sid": _SID, "id": _FACT_ID})
         self._lock = threading.Lock()
         self._handle: int | None = None
@@ -72,8 +78,12 @@ class DurableEngine:
                 dre.delete_ruleset(handle)
 
     def matches(self, stage: int, snapshot: Snapshot) -> Sequence[str]:
-        keys = self._keys
-        fact = {keys[path]: value for path, value in snapshot.items()}
+        get = snapshot.get
+        fact = {
+            key: value
+            for path, key in self._stage_keys.get(stage, ())
+            if (value := get(path)) is not None
+        }
         fact[STAGE_KEY] = stage
         fact["sid"] = _SID
         fact["id"] = _FACT_ID

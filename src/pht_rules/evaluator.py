@@ -33,14 +33,14 @@ from pht_rules.conditions import Condition, IsUnknown, Truth, describe, resolve
 from pht_rules.engine import EngineName, RuleEngine, create_engine
 from pht_rules.errors import RuleConflictError
 from pht_rules.fields import UNDETERMINED, Scalar, input_fields
-from pht_rules.interpreter import truth, undecided_fields, witness
+from pht_rules.interpreter import explain
 from pht_rules.models import PatientState, parse_state
 from pht_rules.ruleset import Decision, Profile, Rule, RuleSet
 
 _ASKS = describe(IsUnknown("", expect=True))  # the evidence test of a satisfied "is unknown"
-_CACHE_LIMIT = (
-    50_000  # decision results kept per evaluator; cleared when full, so memory is bounded
-)
+# Decision results kept per evaluator (oldest evicted first), so memory stays bounded: a few MB.
+_CACHE_LIMIT = 4096
+_RULE_CACHE_LIMIT = 16384
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,26 @@ class _CompiledRule:
     advice: str
     details: dict[str, str | tuple[str, ...]]
     fields: frozenset[str]
+    field_list: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Explained:
+    """A rule's verdict on some input values, with its evidence or the fields blocking it."""
+
+    verdict: Truth
+    evidence: tuple[Evidence, ...]  # the tests behind a TRUE verdict
+    blocking: tuple[str, ...]  # the unknown fields behind an UNKNOWN verdict
+
+
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """A decision result with what the assessment needs from it, worked out once."""
+
+    result: DecisionResult
+    asks: tuple[str, ...]  # unknown input fields to ask about
+    gap: GuidelineGap | None
+    cites: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +81,7 @@ class _CompiledDecision:
     index: int
     fields: tuple[str, ...]  # every field its rules read
     rule_ids: frozenset[str]
+    by_priority: tuple[_CompiledRule, ...]  # highest precedence first
 
 
 def _format(text: str, params: Mapping[str, int]) -> str:
@@ -115,6 +136,7 @@ class Evaluator:
                             for k, v in r.details
                         },
                         fields=frozenset(fields),
+                        field_list=fields,
                     )
                 )
                 index += 1
@@ -127,11 +149,15 @@ class Evaluator:
                     index=len(decisions),
                     fields=decision_fields,
                     rule_ids=frozenset(r.id for r in d.rules),
+                    by_priority=tuple(sorted(rules, key=lambda cr: (cr.rule.priority, cr.index))),
                 )
             )
         self._decisions = tuple(decisions)
         self._by_rule_id = {cr.rule.id: cr for cd in decisions for cr in cd.rules}
-        self._stages = tuple(sorted({d.stage for d in ruleset.decisions}))
+        self._stages = tuple(
+            (stage, tuple(cd for cd in decisions if cd.decision.stage == stage))
+            for stage in sorted({d.stage for d in ruleset.decisions})
+        )
         self._gap_outcomes = {d.id: frozenset(d.gap_outcomes) for d in ruleset.decisions}
         self._info = RuleSetInfo(ruleset.name, ruleset.version, ruleset.fingerprint)
         defaults = ruleset.defaults
@@ -152,7 +178,8 @@ class Evaluator:
         for e in cat.entries:
             self._citations[e.id] = Citation(e.id, e.kind, e.text, e.section, e.citation)
         self._citation_order = {e.id: i for i, e in enumerate(cat.entries)}
-        self._decision_cache: dict[tuple[Any, ...], DecisionResult] = {}
+        self._decision_cache: dict[tuple[Any, ...], _Decided] = {}
+        self._rule_cache: dict[tuple[Any, ...], _Explained] = {}
         self._cache_lock = threading.Lock()
         self._engine: RuleEngine = create_engine(engine, ruleset, self.params)
 
@@ -174,21 +201,20 @@ class Evaluator:
                 unknown.add(path)
             else:
                 snapshot[path] = value
-        results: dict[str, DecisionResult] = {}
-        for stage in self._stages:
+        decided: dict[str, _Decided] = {}
+        for stage, stage_decisions in self._stages:
             fired = set(self._engine.matches(stage, snapshot))
-            for cd in self._decisions:
-                if cd.decision.stage != stage:
-                    continue
-                result = self._decide(cd, fired, snapshot, unknown)
-                results[cd.decision.id] = result
+            for cd in stage_decisions:
+                done = self._decide(cd, fired, snapshot, unknown)
+                decided[cd.decision.id] = done
                 if cd.exported:
                     key = f"decision.{cd.decision.id}"
-                    if result.outcome in (UNDETERMINED, NO_RULE_MATCHED):
+                    outcome = done.result.outcome
+                    if outcome in (UNDETERMINED, NO_RULE_MATCHED):
                         unknown.add(key)
                     else:
-                        snapshot[key] = result.outcome
-        return self._assessment([results[cd.decision.id] for cd in self._decisions])
+                        snapshot[key] = outcome
+        return self._assessment([decided[cd.decision.id] for cd in self._decisions])
 
     __call__ = evaluate
 
@@ -198,7 +224,7 @@ class Evaluator:
         fired: set[str],
         snapshot: Mapping[str, Scalar],
         unknown: set[str],
-    ) -> DecisionResult:
+    ) -> _Decided:
         # The result is a function of which of its rules fired and of the values its rules read,
         # so it is built once per distinct combination (bounded cache).
         key = (
@@ -206,14 +232,40 @@ class Evaluator:
             tuple(sorted(fired.intersection(cd.rule_ids))),
             tuple(map(snapshot.get, cd.fields)),
         )
-        result = self._decision_cache.get(key)
-        if result is None:
-            result = self._build_decision(cd, fired, snapshot, unknown)
+        done = self._decision_cache.get(key)
+        if done is None:
+            done = self._digest(self._build_decision(cd, fired, snapshot, unknown))
+            cache = self._decision_cache
             with self._cache_lock:
-                if len(self._decision_cache) >= _CACHE_LIMIT:
-                    self._decision_cache.clear()
-                self._decision_cache[key] = result
-        return result
+                while len(cache) >= _CACHE_LIMIT:
+                    del cache[next(iter(cache))]
+                cache[key] = done
+        return done
+
+    def _digest(self, res: DecisionResult) -> _Decided:
+        asks: dict[str, None] = {}
+        cites: dict[str, None] = {}
+        for hit in res.hits:
+            cites.update(dict.fromkeys(hit.cites))
+            if hit.selected:
+                asks.update(dict.fromkeys(ev.field for ev in hit.evidence if ev.test == _ASKS))
+        asks.update(dict.fromkeys(res.provisional_on))
+        gap = None
+        if res.outcome in self._gap_outcomes[res.decision_id]:
+            gap = GuidelineGap(res.decision_id, "outside-guideline", " ".join(res.advice))
+        elif res.outcome == NO_RULE_MATCHED:
+            gap = GuidelineGap(
+                res.decision_id,
+                "rule-set-gap",
+                f"No rule covers this patient for '{res.title}': outside the guideline, "
+                "clinician judgement.",
+            )
+        return _Decided(
+            result=res,
+            asks=tuple(a for a in asks if not a.startswith("decision.")),
+            gap=gap,
+            cites=tuple(cites),
+        )
 
     def _build_decision(
         self,
@@ -242,16 +294,13 @@ class Evaluator:
         hits = tuple(self._hit(cr, cr.rule.id in chosen, snapshot) for cr in matched)
         provisional: dict[str, None] = {}
         if unknown:
-            for cr in cd.rules:
-                if unknown.isdisjoint(cr.fields):
-                    continue
+            for cr in cd.by_priority:
                 r = cr.rule
-                if r.id in fired or r.outcome in outcomes:
-                    continue
                 if top is not None and r.priority > top:
+                    break  # only rules that could outrank (or tie with) the winner matter
+                if r.id in fired or r.outcome in outcomes or unknown.isdisjoint(cr.fields):
                     continue
-                if truth(cr.when, snapshot) is Truth.UNKNOWN:
-                    provisional.update(dict.fromkeys(undecided_fields(cr.when, snapshot)))
+                provisional.update(dict.fromkeys(self._explained(cr, snapshot).blocking))
         return DecisionResult(
             decision_id=d.id,
             title=d.title,
@@ -264,11 +313,34 @@ class Evaluator:
             provisional_on=tuple(provisional),
         )
 
+    def _explained(self, cr: _CompiledRule, snapshot: Mapping[str, Scalar]) -> _Explained:
+        # A rule's verdict depends only on the values it reads, which repeat far more often than
+        # whole patients do; cached per rule and values, bounded like the decision cache.
+        key = (cr.index, tuple(map(snapshot.get, cr.field_list)))
+        done = self._rule_cache.get(key)
+        if done is None:
+            verdict, leaves = explain(cr.when, snapshot)
+            done = _Explained(
+                verdict=verdict,
+                evidence=tuple(
+                    Evidence(leaf.field, snapshot.get(leaf.field), describe(leaf))
+                    for leaf in dict.fromkeys(leaves)
+                )
+                if verdict is Truth.TRUE
+                else (),
+                blocking=tuple(dict.fromkeys(leaf.field for leaf in leaves))
+                if verdict is Truth.UNKNOWN
+                else (),
+            )
+            cache = self._rule_cache
+            with self._cache_lock:
+                while len(cache) >= _RULE_CACHE_LIMIT:
+                    del cache[next(iter(cache))]
+                cache[key] = done
+        return done
+
     def _hit(self, cr: _CompiledRule, selected: bool, snapshot: Mapping[str, Scalar]) -> RuleHit:
-        evidence = tuple(
-            Evidence(leaf.field, snapshot.get(leaf.field), describe(leaf))
-            for leaf in dict.fromkeys(witness(cr.when, snapshot))
-        )
+        evidence = self._explained(cr, snapshot).evidence
         r = cr.rule
         return RuleHit(
             rule_id=r.id,
@@ -282,46 +354,25 @@ class Evaluator:
             evidence=evidence,
         )
 
-    def _assessment(self, results: list[DecisionResult]) -> Assessment:
-        gap_outcomes = self._gap_outcomes
+    def _assessment(self, decided: list[_Decided]) -> Assessment:
         needs: dict[str, dict[str, None]] = {}
-        gaps: list[GuidelineGap] = []
         cited: dict[str, None] = {}
-        for res in results:
-            for hit in res.hits:
-                cited.update(dict.fromkeys(hit.cites))
-                if hit.selected:
-                    for ev in hit.evidence:
-                        if ev.test == _ASKS:
-                            needs.setdefault(ev.field, {})[res.decision_id] = None
-            for path in res.provisional_on:
-                needs.setdefault(path, {})[res.decision_id] = None
-            if res.outcome in gap_outcomes[res.decision_id]:
-                gaps.append(
-                    GuidelineGap(res.decision_id, "outside-guideline", " ".join(res.advice))
-                )
-            elif res.outcome == NO_RULE_MATCHED:
-                gaps.append(
-                    GuidelineGap(
-                        res.decision_id,
-                        "rule-set-gap",
-                        f"No rule covers this patient for '{res.title}': outside the guideline, "
-                        "clinician judgement.",
-                    )
-                )
+        for done in decided:
+            cited.update(dict.fromkeys(done.cites))
+            for path in done.asks:
+                needs.setdefault(path, {})[done.result.decision_id] = None
         fields = self.ruleset.fields
         need_items = tuple(
             InformationNeed(path, fields[path].question, tuple(decisions))
             for path, decisions in sorted(needs.items(), key=lambda kv: _field_rank(kv[0]))
-            if not path.startswith("decision.")
         )
         order = self._citation_order
         citations = tuple(self._citations[c] for c in sorted(cited, key=order.__getitem__))
         return Assessment(
             ruleset=self._info,
-            decisions=tuple(results),
+            decisions=tuple(done.result for done in decided),
             needs_information=need_items,
-            guideline_gaps=tuple(gaps),
+            guideline_gaps=tuple(done.gap for done in decided if done.gap is not None),
             citations=citations,
             parameters=self._parameters,
             profile=self.profile_name,

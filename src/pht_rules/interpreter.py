@@ -59,49 +59,49 @@ def truth(cond: Condition, snapshot: Snapshot) -> Truth:
     return result
 
 
+def explain(cond: Condition, snapshot: Snapshot) -> tuple[Truth, tuple[Compare | IsUnknown, ...]]:
+    """The truth of ``cond`` and the leaf tests behind it, in one pass.
+
+    TRUE: the leaves that make it true (every part of an ``AllOf``, each true branch of an
+    ``AnyOf``). FALSE: the leaves that make it false. UNKNOWN: the leaves whose field is unknown
+    and keeps it undecided.
+    """
+    t, found = _explain(cond, snapshot)
+    return t, tuple(found)
+
+
+def _explain(cond: Condition, snapshot: Snapshot) -> tuple[Truth, list[Compare | IsUnknown]]:
+    if isinstance(cond, Compare):
+        value = snapshot.get(cond.field)
+        if value is None:
+            return _U, [cond]
+        return (_T if compare(cond.op, value, cond.value) else _F), [cond]
+    if isinstance(cond, IsUnknown):
+        return (_T if (cond.field not in snapshot) == cond.expect else _F), [cond]
+    if isinstance(cond, Not):
+        inner, found = _explain(cond.part, snapshot)
+        return (_U if inner is _U else (_F if inner is _T else _T)), found
+    parts = [_explain(part, snapshot) for part in cond.parts]
+    # AllOf: one FALSE part decides; AnyOf: one TRUE part decides.
+    decisive = _F if isinstance(cond, AllOf) else _T
+    other = _T if decisive is _F else _F
+    for wanted in (decisive, _U):
+        chosen = [leaf for t, found in parts if t is wanted for leaf in found]
+        if chosen:
+            return wanted, chosen
+    return other, [leaf for _, found in parts for leaf in found]
+
+
 def witness(
     cond: Condition, snapshot: Snapshot, want: Truth = Truth.TRUE
 ) -> tuple[Compare | IsUnknown, ...]:
-    """The leaf tests that make ``cond`` come out as ``want`` (TRUE or FALSE) over ``snapshot``.
-
-    For a true ``AnyOf`` every true branch is given; for a true ``AllOf`` every part. Returns ``()``
-    when ``cond`` does not have the wanted truth.
-    """
-    if truth(cond, snapshot) is not want:
-        return ()
-    return tuple(_witness(cond, snapshot, want))
-
-
-def _witness(cond: Condition, snapshot: Snapshot, want: Truth) -> list[Compare | IsUnknown]:
-    if isinstance(cond, Compare | IsUnknown):
-        return [cond]
-    if isinstance(cond, Not):
-        return _witness(cond.part, snapshot, _F if want is _T else _T)
-    decisive = (want is _T) == isinstance(cond, AllOf)  # every part counts, else the matching ones
-    out: list[Compare | IsUnknown] = []
-    for part in cond.parts:
-        t = truth(part, snapshot)
-        if decisive or t is want:
-            out.extend(_witness(part, snapshot, want))
-    return out
+    """The leaf tests that make ``cond`` come out as ``want`` (TRUE or FALSE) over ``snapshot``;
+    ``()`` when ``cond`` does not have that truth."""
+    t, found = explain(cond, snapshot)
+    return found if t is want else ()
 
 
 def undecided_fields(cond: Condition, snapshot: Snapshot) -> tuple[str, ...]:
-    """The unknown fields read by the parts of ``cond`` that keep it UNKNOWN (``()`` if decided)."""
-    if truth(cond, snapshot) is not _U:
-        return ()
-    return tuple(dict.fromkeys(_undecided(cond, snapshot)))
-
-
-def _undecided(cond: Condition, snapshot: Snapshot) -> list[str]:
-    if isinstance(cond, Compare):
-        return [cond.field] if cond.field not in snapshot else []
-    if isinstance(cond, IsUnknown):
-        return []
-    if isinstance(cond, Not):
-        return _undecided(cond.part, snapshot)
-    out: list[str] = []
-    for part in cond.parts:
-        if truth(part, snapshot) is _U:
-            out.extend(_undecided(part, snapshot))
-    return out
+    """The unknown fields that keep ``cond`` UNKNOWN (``()`` when it is decided)."""
+    t, found = explain(cond, snapshot)
+    return tuple(dict.fromkeys(leaf.field for leaf in found)) if t is _U else ()

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import get_args
 
 from pht_rules._loader import load_rules
-from pht_rules.catalogue import CatalogueEntry
+from pht_rules.catalogue import CatalogueEntry, EntryKind
 from pht_rules.conditions import (
     AllOf,
     Compare,
@@ -41,7 +41,7 @@ _HIT_POLICY_MEANING = {
     "collect": "every matching rule contributes its outcome, highest priority (lowest number) "
     "first",
 }
-_ENTRY_KINDS = ("article", "literature", "secondary", "not-verified", "assumption")
+_ENTRY_KINDS: tuple[str, ...] = get_args(EntryKind)
 _NONE = "none"
 
 
@@ -151,7 +151,9 @@ def _header(ruleset: RuleSet) -> list[str]:
         "`is unknown` / `is known` look at whether a field was answered. `decision.<id>` is the "
         "outcome of an earlier decision (an `undetermined` outcome reads as unknown). "
         "`{name} (=value)` is a parameter with its default value; a profile may change it within "
-        "its allowed range (see Parameters). Rules are listed by priority, then file order.",
+        "its allowed range (see Parameters). Rules are listed by priority, then file order. An "
+        "outcome marked (guideline gap) is reported in the assessment's guideline gaps: the "
+        "guideline does not cover the patient, and clinician judgement is needed.",
         "",
         "This document describes decision support for a clinician, not a diagnosis.",
         "",
@@ -195,7 +197,11 @@ def _decision(number: int, decision: Decision, params: Mapping[str, int]) -> lis
         "Outcomes:",
         "",
     ]
-    lines += [f"- `{outcome}`: {_prose(meaning)}" for outcome, meaning in decision.outcomes]
+    gaps = set(decision.gap_outcomes)
+    lines += [
+        f"- `{outcome}`{' (guideline gap)' if outcome in gaps else ''}: {_prose(meaning)}"
+        for outcome, meaning in decision.outcomes
+    ]
     lines += ["", f"Rules ({len(decision.rules)}):", ""]
     rules = _by_priority(decision)
     lines += _table(

@@ -85,6 +85,13 @@ def test_statement_without_citation_or_reason_is_flagged(ruleset: RuleSet) -> No
     assert "not cited by any rule, and no reason recorded" in row
 
 
+def test_guideline_gap_outcomes_are_marked(ruleset: RuleSet, rendered: str) -> None:
+    """Each decision's guideline-gap outcomes, and only those, are marked as such."""
+    expected = sum(len(d.gap_outcomes) for d in ruleset.decisions)
+    assert expected
+    assert rendered.count("` (guideline gap): ") == expected
+
+
 def test_rendering_is_deterministic(rendered: str) -> None:
     """A fresh load of the same rule files renders to the same text."""
     assert render_clinical_logic(load_rules()) == rendered
