@@ -124,3 +124,11 @@ class DurableEngine:
         with self._lock:
             self._closed = True
             self._discard()
+
+    def __del__(self) -> None:
+        # Unreachable, so no other thread can be inside matches(): free the C ruleset. Plain
+        # try/except because module globals such as contextlib may be gone at interpreter exit.
+        try:  # noqa: SIM105
+            self._discard()
+        except Exception:
+            pass

@@ -434,7 +434,17 @@ def _parameters(
                 at=node,
             )
             continue
-        constraints.append((match.group(1), match.group(2), match.group(3)))
+        low, op, high = match.group(1), match.group(2), match.group(3)
+        constraints.append((low, op, high))
+        defaults = {p.name: p.value for p in out}
+        if low in defaults and high in defaults:
+            a, b = defaults[low], defaults[high]
+            if not (a < b if op == "<" else a <= b):
+                problems.add(
+                    PARAMETERS,
+                    f"the defaults break the constraint '{low} {op} {high}' ({a} vs {b})",
+                    at=node,
+                )
     return tuple(out), tuple(constraints)
 
 
@@ -479,7 +489,7 @@ def _decisions(
         if did not in headers:
             problems.add(MANIFEST, f"lists decision '{did}', but no rule file defines it")
 
-    param_names = {p.name for p in parameters}
+    param_sources = {p.name: p.sources for p in parameters}
     outcomes_of: dict[str, tuple[str, ...]] = {}
     for did, (resource, header, _) in headers.items():
         outcomes = header.get("outcomes")
@@ -510,7 +520,7 @@ def _decisions(
         if not isinstance(rules_raw, list) or not rules_raw:
             problems.add(resource, "'rules' must be a non-empty list", at=node)
             continue
-        ctx = _RuleContext(resource, did, base_fields, decision_fields, param_names, problems)
+        ctx = _RuleContext(resource, did, base_fields, decision_fields, param_sources, problems)
         rules: list[Rule] = []
         for raw in rules_raw:
             rule = _rule(raw, ctx, outcomes_of[did], catalogue, seen_rules)
@@ -581,7 +591,7 @@ class _RuleContext:
         decision_id: str,
         base_fields: Mapping[str, FieldSpec],
         decision_fields: Mapping[str, FieldSpec],
-        params: set[str],
+        param_sources: Mapping[str, tuple[str, ...]],
         problems: _Problems,
     ) -> None:
         self.resource = resource
@@ -590,7 +600,9 @@ class _RuleContext:
             **base_fields,
             **{k: v for k, v in decision_fields.items() if k != f"decision.{decision_id}"},
         }
-        self.params = params
+        self.params = set(param_sources)
+        self.param_sources = param_sources
+        self.used_params: dict[str, None] = {}  # parameters the current rule uses
         self.problems = problems
         self.rule_id: str | None = None
 
@@ -614,6 +626,7 @@ def _rule(
     node = _mapping(raw, ctx.resource, ctx.problems, "a rule")
     rid = node.get("id")
     ctx.rule_id = rid if isinstance(rid, str) else None
+    ctx.used_params = {}
     _check_keys(node, _RULE_KEYS, _RULE_REQUIRED, ctx.resource, ctx.problems, rule_id=ctx.rule_id)
     if not isinstance(rid, str) or not _RULE_ID.match(rid):
         ctx.add(f"rule id {rid!r} must be lower-case letters, digits, '.', '-' or '_'", node)
@@ -642,6 +655,10 @@ def _rule(
     when = _condition(node.get("when"), ctx, node) if "when" in node else None
     if when is None or outcome not in outcomes or not cites:
         return None
+    # A rule also cites where every threshold it uses comes from, so its provenance travels with
+    # each recommendation.
+    sources = (s for name in ctx.used_params for s in ctx.param_sources[name])
+    cites = tuple(dict.fromkeys((*cites, *sources)))
     return Rule(
         id=rid,
         title=_text(node.get("title", rid)),
@@ -669,6 +686,8 @@ def _check_placeholders(text: str, ctx: _RuleContext, at: object, where: str) ->
                 f"{where}: placeholder '{{{name}}}' is not a parameter{_suggest(name, ctx.params)}",
                 at,
             )
+        else:
+            ctx.used_params[name] = None
 
 
 def _details(raw: Any, ctx: _RuleContext, at: object) -> tuple[tuple[str, DetailValue], ...]:
@@ -793,6 +812,7 @@ def _compare(
         if spec.kind != "int":
             ctx.add(f"parameters are numbers; '{path}' is {spec.kind}", at, path)
             return None
+        ctx.used_params[name] = None
         return Compare(path, op, ParamRef(name))
     checked_value = _value(path, spec, value, ctx, at)
     return None if checked_value is None else Compare(path, op, checked_value)

@@ -95,13 +95,14 @@ class GuidelineGap:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A catalogue entry cited by a rule that fired."""
+    """A catalogue entry cited by a rule that fired (``rationale``: why an assumption is made)."""
 
     id: str
     kind: str
     text: str
     section: str | None
     reference: str | None
+    rationale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

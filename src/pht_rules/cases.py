@@ -92,7 +92,7 @@ def load_cases(path: str | Path) -> list[ClinicalCase]:
     seen: dict[str, str] = {}
     for p in paths:
         for case in _read_file(p):
-            qualified = f"{p.stem}::{case.id}"
+            qualified = f"{p}::{case.id}"
             if qualified in seen:
                 raise RuleFileError([RuleProblem(str(p), f"duplicate case id '{case.id}'")])
             seen[qualified] = str(p)
@@ -138,6 +138,9 @@ def _read_file(path: Path) -> Iterator[ClinicalCase]:
                     )
                 ]
             )
+        problem = _expectation_problem(expect)
+        if problem:
+            raise RuleFileError([RuleProblem(name, f"case '{cid}': {problem}")])
         yield ClinicalCase(
             id=cid,
             description=" ".join(str(raw.get("description", "")).split()),
@@ -146,6 +149,24 @@ def _read_file(path: Path) -> Iterator[ClinicalCase]:
             profile=raw.get("profile") or {},
             source=name,
         )
+
+
+def _is_text_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _expectation_problem(expect: Mapping[str, Any]) -> str | None:
+    """What is wrong with the shape of an ``expect`` block, or None."""
+    outcomes = expect.get("outcomes", {})
+    if not isinstance(outcomes, dict) or not all(isinstance(v, str) for v in outcomes.values()):
+        return "'expect.outcomes' must map decision ids to one outcome each"
+    sets = expect.get("outcome_sets", {})
+    if not isinstance(sets, dict) or not all(_is_text_list(v) for v in sets.values()):
+        return "'expect.outcome_sets' must map decision ids to lists of outcomes"
+    for key in ("fired", "not_fired", "needs_information", "gaps"):
+        if key in expect and not _is_text_list(expect[key] or []):
+            return f"'expect.{key}' must be a list of ids"
+    return None
 
 
 class CaseRunner:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol
 
 from pht_rules.conditions import Condition, Truth, resolve
+from pht_rules.errors import EvaluationError
 from pht_rules.interpreter import Snapshot, truth
 from pht_rules.ruleset import RuleSet
 
@@ -39,18 +40,21 @@ class InterpreterEngine:
     """The reference interpreter behind the engine interface: slow, simple and obviously right."""
 
     def __init__(self, ruleset: RuleSet, params: Mapping[str, int]) -> None:
+        self._closed = False
         self._stages: dict[int, list[tuple[str, Condition]]] = {}
         for decision in ruleset.decisions:
             bucket = self._stages.setdefault(decision.stage, [])
             bucket.extend((r.id, resolve(r.when, params)) for r in decision.rules)
 
     def matches(self, stage: int, snapshot: Snapshot) -> Sequence[str]:
+        if self._closed:
+            raise EvaluationError("this engine has been closed")
         return [
             rid for rid, cond in self._stages.get(stage, ()) if truth(cond, snapshot) is Truth.TRUE
         ]
 
     def close(self) -> None:
-        self._stages = {}
+        self._closed = True
 
 
 def create_engine(name: EngineName, ruleset: RuleSet, params: Mapping[str, int]) -> RuleEngine:

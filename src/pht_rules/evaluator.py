@@ -176,7 +176,9 @@ class Evaluator:
         cat = ruleset.catalogue
         self._citations: dict[str, Citation] = {}
         for e in cat.entries:
-            self._citations[e.id] = Citation(e.id, e.kind, e.text, e.section, e.citation)
+            self._citations[e.id] = Citation(
+                e.id, e.kind, e.text, e.section, e.citation, e.rationale
+            )
         self._citation_order = {e.id: i for i, e in enumerate(cat.entries)}
         self._decision_cache: dict[tuple[Any, ...], _Decided] = {}
         self._rule_cache: dict[tuple[Any, ...], _Explained] = {}
@@ -275,7 +277,7 @@ class Evaluator:
         unknown: set[str],
     ) -> DecisionResult:
         d = cd.decision
-        matched = [cr for cr in cd.rules if cr.rule.id in fired]
+        matched = [cr for cr in cd.by_priority if cr.rule.id in fired]
         if d.hit_policy == "first" and matched:
             top = min(cr.rule.priority for cr in matched)
             selected = [cr for cr in matched if cr.rule.priority == top]
@@ -287,9 +289,6 @@ class Evaluator:
             raise RuleConflictError(
                 d.id, [cr.rule.id for cr in selected], [cr.rule.outcome for cr in selected]
             )
-        if d.hit_policy == "collect":
-            ordered = sorted(selected, key=lambda cr: (cr.rule.priority, cr.index))
-            outcomes = tuple(dict.fromkeys(cr.rule.outcome for cr in ordered))
         chosen = {cr.rule.id for cr in selected}
         hits = tuple(self._hit(cr, cr.rule.id in chosen, snapshot) for cr in matched)
         provisional: dict[str, None] = {}

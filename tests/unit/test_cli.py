@@ -145,3 +145,21 @@ def test_console_script_is_installed() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ruleset"]["version"] == "1.0.0"
+
+
+@pytest.mark.parametrize(
+    ("expect", "message"),
+    [
+        ("{outcomes: [irritability]}", "'expect.outcomes' must map decision ids"),
+        ("{fired: irritability.irritable}", "'expect.fired' must be a list of ids"),
+        ("{outcome_sets: {load-management: hill-work}}", "'expect.outcome_sets' must map"),
+    ],
+)
+def test_malformed_case_files_exit_4(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], expect: str, message: str
+) -> None:
+    """A case file whose expectations have the wrong shape is a file error, not a failing case."""
+    case = tmp_path / "cases.yaml"
+    case.write_text(f"cases:\n  - id: c\n    state: {{}}\n    expect: {expect}\n", "utf-8")
+    assert main(["check", str(case)]) == EXIT_RULES
+    assert message in capsys.readouterr().err

@@ -223,9 +223,29 @@ def test_a_gap_in_a_users_rules_is_reported_not_guessed(edit_rules: Edit) -> Non
     assert [(g.decision_id, g.kind) for g in a.guideline_gaps] == [("running", "rule-set-gap")]
 
 
-def test_closed_evaluator_refuses_to_run() -> None:
-    """After close() the engine is released and evaluation fails cleanly."""
-    ev = Evaluator()
+@pytest.mark.parametrize("engine", ["durable", "interpreter"])
+def test_closed_evaluator_refuses_to_run(engine: Any) -> None:
+    """After close() the engine is released and evaluation fails cleanly, whatever the engine."""
+    ev = Evaluator(engine=engine)
     ev.close()
-    with pytest.raises(pht_rules.EvaluationError):
+    with pytest.raises(pht_rules.EvaluationError, match="closed"):
         ev.evaluate(complete_patient())
+
+
+def test_rules_cite_the_sources_of_their_thresholds(ruleset: Any) -> None:
+    """A rule that uses a parameter also cites that parameter's sources."""
+    rule = ruleset.rule("loading.progress.to-heavy-load")
+    assert "SEC-GOOM-MONITORING" in rule.cites  # source of exercise_pain_target
+    assert "ASM-PHASE-GATES" in rule.cites  # source of isometric_min_weeks
+
+
+def test_defaults_must_satisfy_parameter_constraints(edit_rules: Edit) -> None:
+    """Shipped defaults that break a declared constraint fail the load, not a later profile."""
+
+    def clash(doc: Any) -> None:
+        for p in doc["parameters"]:
+            if p["name"] == "volume_cap_percent":
+                p["value"] = 30
+
+    with pytest.raises(pht_rules.RuleFileError, match="volume_cap_percent < volume_spike_percent"):
+        load_rules(edit_rules("parameters.yaml", clash))

@@ -100,7 +100,7 @@ def test_rendering_is_deterministic(rendered: str) -> None:
 def test_parameters_show_their_default_value(rendered: str) -> None:
     """Parameter references in conditions and advice read ``{name} (=value)``."""
     assert "`age_years` below {adolescent_age_below} (=18)" in rendered
-    assert "Stop running for about {stop_running_days} (=14) days" in rendered
+    assert "Stop running for {stop_running_days} (=14) days" in rendered
 
 
 def test_render_condition_nests_groups_in_parentheses() -> None:
