@@ -11,6 +11,7 @@ and the unknown answers that could still change a decision.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import attrgetter
@@ -37,9 +38,7 @@ from pht_rules.interpreter import explain
 from pht_rules.models import PatientState, parse_state
 from pht_rules.ruleset import Decision, Profile, Rule, RuleSet
 
-_ASKS = describe(IsUnknown("", expect=True))  # the evidence test of a satisfied "is unknown"
-# Decision results kept per evaluator (oldest evicted first), so memory stays bounded: a few MB.
-_CACHE_LIMIT = 4096
+# Rule verdicts kept per evaluator (oldest evicted first), so memory stays bounded: a few MB.
 _RULE_CACHE_LIMIT = 16384
 
 
@@ -52,15 +51,27 @@ class _CompiledRule:
     details: dict[str, str | tuple[str, ...]]
     fields: frozenset[str]
     field_list: tuple[str, ...]
+    cites: dict[str, None]
 
 
-@dataclass(frozen=True, slots=True)
 class _Explained:
-    """A rule's verdict on some input values, with its evidence or the fields blocking it."""
+    """A rule's verdict on some input values: its evidence, the fields blocking it, and the
+    :class:`RuleHit` shown for it (built on first use)."""
 
-    verdict: Truth
-    evidence: tuple[Evidence, ...]  # the tests behind a TRUE verdict
-    blocking: tuple[str, ...]  # the unknown fields behind an UNKNOWN verdict
+    __slots__ = ("asks", "blocking", "evidence", "hits", "verdict")
+
+    def __init__(
+        self,
+        verdict: Truth,
+        evidence: tuple[Evidence, ...],
+        blocking: tuple[str, ...],
+        asks: tuple[str, ...],
+    ) -> None:
+        self.verdict = verdict
+        self.evidence = evidence  # the tests behind a TRUE verdict
+        self.blocking = blocking  # the unknown fields behind an UNKNOWN verdict
+        self.asks = asks  # unknown input fields a TRUE verdict rests on ("is unknown" tests)
+        self.hits: dict[bool, RuleHit] = {}  # by "selected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +90,8 @@ class _CompiledDecision:
     rules: tuple[_CompiledRule, ...]
     exported: bool  # another decision reads this outcome
     index: int
-    fields: tuple[str, ...]  # every field its rules read
-    rule_ids: frozenset[str]
     by_priority: tuple[_CompiledRule, ...]  # highest precedence first
+    gap_outcomes: frozenset[str]
 
 
 def _format(text: str, params: Mapping[str, int]) -> str:
@@ -137,19 +147,18 @@ class Evaluator:
                         },
                         fields=frozenset(fields),
                         field_list=fields,
+                        cites=dict.fromkeys(r.cites),
                     )
                 )
                 index += 1
-            decision_fields = tuple(dict.fromkeys(f for r in d.rules for f in r.fields))
             decisions.append(
                 _CompiledDecision(
                     decision=d,
                     rules=tuple(rules),
                     exported=f"decision.{d.id}" in read,
                     index=len(decisions),
-                    fields=decision_fields,
-                    rule_ids=frozenset(r.id for r in d.rules),
                     by_priority=tuple(sorted(rules, key=lambda cr: (cr.rule.priority, cr.index))),
+                    gap_outcomes=frozenset(d.gap_outcomes),
                 )
             )
         self._decisions = tuple(decisions)
@@ -158,7 +167,6 @@ class Evaluator:
             (stage, tuple(cd for cd in decisions if cd.decision.stage == stage))
             for stage in sorted({d.stage for d in ruleset.decisions})
         )
-        self._gap_outcomes = {d.id: frozenset(d.gap_outcomes) for d in ruleset.decisions}
         self._info = RuleSetInfo(ruleset.name, ruleset.version, ruleset.fingerprint)
         defaults = ruleset.defaults
         self._parameters = tuple(
@@ -180,8 +188,7 @@ class Evaluator:
                 e.id, e.kind, e.text, e.section, e.citation, e.rationale
             )
         self._citation_order = {e.id: i for i, e in enumerate(cat.entries)}
-        self._decision_cache: dict[tuple[Any, ...], _Decided] = {}
-        self._rule_cache: dict[tuple[Any, ...], _Explained] = {}
+        self._rule_cache: OrderedDict[tuple[Any, ...], _Explained] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._engine: RuleEngine = create_engine(engine, ruleset, self.params)
 
@@ -227,59 +234,10 @@ class Evaluator:
         snapshot: Mapping[str, Scalar],
         unknown: set[str],
     ) -> _Decided:
-        # The result is a function of which of its rules fired and of the values its rules read,
-        # so it is built once per distinct combination (bounded cache).
-        key = (
-            cd.index,
-            tuple(sorted(fired.intersection(cd.rule_ids))),
-            tuple(map(snapshot.get, cd.fields)),
-        )
-        done = self._decision_cache.get(key)
-        if done is None:
-            done = self._digest(self._build_decision(cd, fired, snapshot, unknown))
-            cache = self._decision_cache
-            with self._cache_lock:
-                while len(cache) >= _CACHE_LIMIT:
-                    del cache[next(iter(cache))]
-                cache[key] = done
-        return done
-
-    def _digest(self, res: DecisionResult) -> _Decided:
-        asks: dict[str, None] = {}
-        cites: dict[str, None] = {}
-        for hit in res.hits:
-            cites.update(dict.fromkeys(hit.cites))
-            if hit.selected:
-                asks.update(dict.fromkeys(ev.field for ev in hit.evidence if ev.test == _ASKS))
-        asks.update(dict.fromkeys(res.provisional_on))
-        gap = None
-        if res.outcome in self._gap_outcomes[res.decision_id]:
-            gap = GuidelineGap(res.decision_id, "outside-guideline", " ".join(res.advice))
-        elif res.outcome == NO_RULE_MATCHED:
-            gap = GuidelineGap(
-                res.decision_id,
-                "rule-set-gap",
-                f"No rule covers this patient for '{res.title}': outside the guideline, "
-                "clinician judgement.",
-            )
-        return _Decided(
-            result=res,
-            asks=tuple(a for a in asks if not a.startswith("decision.")),
-            gap=gap,
-            cites=tuple(cites),
-        )
-
-    def _build_decision(
-        self,
-        cd: _CompiledDecision,
-        fired: set[str],
-        snapshot: Mapping[str, Scalar],
-        unknown: set[str],
-    ) -> DecisionResult:
         d = cd.decision
         matched = [cr for cr in cd.by_priority if cr.rule.id in fired]
         if d.hit_policy == "first" and matched:
-            top = min(cr.rule.priority for cr in matched)
+            top: int | None = matched[0].rule.priority
             selected = [cr for cr in matched if cr.rule.priority == top]
         else:
             top = None
@@ -289,8 +247,20 @@ class Evaluator:
             raise RuleConflictError(
                 d.id, [cr.rule.id for cr in selected], [cr.rule.outcome for cr in selected]
             )
-        chosen = {cr.rule.id for cr in selected}
-        hits = tuple(self._hit(cr, cr.rule.id in chosen, snapshot) for cr in matched)
+        chosen = {cr.index for cr in selected}
+        hits: list[RuleHit] = []
+        asks: dict[str, None] = {}
+        cites: dict[str, None] = {}
+        for cr in matched:
+            explained = self._explained(cr, snapshot)
+            is_selected = cr.index in chosen
+            hit = explained.hits.get(is_selected)
+            if hit is None:
+                hit = explained.hits[is_selected] = self._hit(cr, is_selected, explained)
+            hits.append(hit)
+            cites.update(cr.cites)
+            if is_selected:
+                asks.update(dict.fromkeys(explained.asks))
         provisional: dict[str, None] = {}
         if unknown:
             for cr in cd.by_priority:
@@ -300,46 +270,68 @@ class Evaluator:
                 if r.id in fired or r.outcome in outcomes or unknown.isdisjoint(cr.fields):
                     continue
                 provisional.update(dict.fromkeys(self._explained(cr, snapshot).blocking))
-        return DecisionResult(
+        outcome = outcomes[0] if outcomes else NO_RULE_MATCHED
+        advice = tuple(h.advice for h in hits if h.selected)
+        result = DecisionResult(
             decision_id=d.id,
             title=d.title,
             question=d.question,
             hit_policy=d.hit_policy,
-            outcome=outcomes[0] if outcomes else NO_RULE_MATCHED,
+            outcome=outcome,
             outcomes=outcomes or (NO_RULE_MATCHED,),
-            advice=tuple(h.advice for h in hits if h.selected),
-            hits=hits,
+            advice=advice,
+            hits=tuple(hits),
             provisional_on=tuple(provisional),
+        )
+        asks.update(provisional)
+        gap = None
+        if outcome in cd.gap_outcomes:
+            gap = GuidelineGap(d.id, "outside-guideline", " ".join(advice))
+        elif outcome == NO_RULE_MATCHED:
+            gap = GuidelineGap(
+                d.id,
+                "rule-set-gap",
+                f"No rule covers this patient for '{d.title}': outside the guideline, "
+                "clinician judgement.",
+            )
+        return _Decided(
+            result=result,
+            asks=tuple(a for a in asks if not a.startswith("decision.")),
+            gap=gap,
+            cites=tuple(cites),
         )
 
     def _explained(self, cr: _CompiledRule, snapshot: Mapping[str, Scalar]) -> _Explained:
         # A rule's verdict depends only on the values it reads, which repeat far more often than
-        # whole patients do; cached per rule and values, bounded like the decision cache.
+        # whole patients do: cached per rule and values, oldest evicted first (bounded memory).
         key = (cr.index, tuple(map(snapshot.get, cr.field_list)))
         done = self._rule_cache.get(key)
         if done is None:
             verdict, leaves = explain(cr.when, snapshot)
-            done = _Explained(
-                verdict=verdict,
-                evidence=tuple(
+            unique = tuple(dict.fromkeys(leaves))
+            if verdict is Truth.TRUE:
+                evidence = tuple(
                     Evidence(leaf.field, snapshot.get(leaf.field), describe(leaf))
-                    for leaf in dict.fromkeys(leaves)
+                    for leaf in unique
                 )
-                if verdict is Truth.TRUE
-                else (),
-                blocking=tuple(dict.fromkeys(leaf.field for leaf in leaves))
-                if verdict is Truth.UNKNOWN
-                else (),
-            )
+                asks = tuple(
+                    leaf.field for leaf in unique if isinstance(leaf, IsUnknown) and leaf.expect
+                )
+                done = _Explained(verdict, evidence, (), asks)
+            elif verdict is Truth.UNKNOWN:
+                blocking = tuple(dict.fromkeys(leaf.field for leaf in unique))
+                done = _Explained(verdict, (), blocking, ())
+            else:
+                done = _Explained(verdict, (), (), ())
             cache = self._rule_cache
             with self._cache_lock:
-                while len(cache) >= _RULE_CACHE_LIMIT:
-                    del cache[next(iter(cache))]
+                if len(cache) >= _RULE_CACHE_LIMIT:
+                    cache.popitem(last=False)
                 cache[key] = done
         return done
 
-    def _hit(self, cr: _CompiledRule, selected: bool, snapshot: Mapping[str, Scalar]) -> RuleHit:
-        evidence = self._explained(cr, snapshot).evidence
+    @staticmethod
+    def _hit(cr: _CompiledRule, selected: bool, explained: _Explained) -> RuleHit:
         r = cr.rule
         return RuleHit(
             rule_id=r.id,
@@ -350,7 +342,7 @@ class Evaluator:
             advice=cr.advice,
             details=cr.details,
             cites=r.cites,
-            evidence=evidence,
+            evidence=explained.evidence,
         )
 
     def _assessment(self, decided: list[_Decided]) -> Assessment:
