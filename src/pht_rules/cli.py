@@ -4,8 +4,11 @@
 Exit codes:
 
 ====  =================================================================
-0     success
-1     ``check``: at least one clinical case failed
+0     success (``diff``: also when the two sides differ, unless ``--fail-on-difference``)
+1     ``check``: at least one clinical case failed; ``verify``: a gap, conflict, dead or shadowed
+      rule, invariant violation or engine mismatch; ``audit``: an error finding (an article
+      statement neither encoded nor explained, a dangling citation, guideline drift);
+      ``diff --fail-on-difference``: some patient gets different advice
 2     usage error (unknown command or option)
 3     invalid input: patient state or profile (one line on stderr)
 4     invalid rule files or case files (one line per problem on stderr)
@@ -24,19 +27,29 @@ from pathlib import Path
 from typing import Any
 
 from pht_rules import __version__
-from pht_rules._loader import load_rules
+from pht_rules._loader import bundled_rules, load_rules
 from pht_rules.assessment import assessment_json_schema
+from pht_rules.audit import (
+    audit,
+    read_source_sections,
+    render_audit,
+    render_verification,
+    verification_json,
+)
 from pht_rules.cases import CaseRunner, load_cases
+from pht_rules.diff import Side, diff, diff_json, render_diff
 from pht_rules.errors import (
     EvaluationError,
     PatientStateError,
     ProfileError,
     RuleFileError,
+    RuleProblem,
 )
 from pht_rules.evaluator import Evaluator
 from pht_rules.explain import render_explanation
 from pht_rules.models import PatientState
 from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.verification import verify
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INPUT, EXIT_RULES, EXIT_EVALUATION, EXIT_IO = range(7)
 
@@ -162,6 +175,105 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_CHECK_FAILED if failed else EXIT_OK
 
 
+def _write(path: str | None, text: str) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _Fail(EXIT_IO, f"cannot write {path}: {exc.__class__.__name__}: {exc}") from None
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    ruleset = _ruleset(args)
+    sections = read_source_sections(args.rules or bundled_rules())
+    source_text = _read(args.source) if args.source else None
+    report = audit(
+        ruleset,
+        profile=_profile(args),
+        sections=sections,
+        source_text=source_text,
+        source_file=args.source,
+    )
+    _write(args.output, render_audit(report, args.format))
+    if args.output is not None:
+        counts = report.counts()
+        print(
+            f"audit {'passed' if report.ok else 'FAILED'}: {counts['errors']} error(s), "
+            f"{counts['warnings']} warning(s); report written to {args.output}"
+        )
+        for finding in report.errors:
+            print(f"  {finding}")
+    return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    ruleset = _ruleset(args)
+    profile = _profile(args)
+    report = verify(ruleset, profile, cross_check_engine=not args.no_engine_check)
+    if args.format == "json":
+        print(json.dumps(verification_json(report), indent=2))
+    else:
+        sys.stdout.write(render_verification(report, profile=profile.name if profile else None))
+    return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+
+
+def _load_side(directory: str | None) -> RuleSet:
+    """Load one side of a diff; problems name the directory, since there are two."""
+    if directory is None:
+        return load_rules()
+    try:
+        return load_rules(directory)
+    except RuleFileError as exc:
+        raise RuleFileError(
+            [
+                RuleProblem(
+                    str(Path(directory) / p.resource), p.message, p.line, p.rule_id, p.field_path
+                )
+                for p in exc.problems
+            ]
+        ) from None
+
+
+def _label(ruleset: RuleSet, profile: Profile | None) -> str:
+    params = "default parameters" if profile is None else f"profile '{profile.name}'"
+    return f"{ruleset.name} {ruleset.version} from {ruleset.location}, {params}"
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    dirs: list[str] = args.dirs
+    profile = _profile(args)
+    if len(dirs) > 2:
+        raise _Fail(EXIT_USAGE, "diff takes at most two rule directories (A and B)")
+    if len(dirs) == 2 and args.rules:
+        raise _Fail(EXIT_USAGE, "diff A B compares two directories; --rules is not used with them")
+    if not dirs and profile is None:
+        raise _Fail(
+            EXIT_USAGE,
+            "diff needs two rule directories (A B), one (compared with --rules or the "
+            "bundled rules), or --profile FILE",
+        )
+    if dirs:
+        first = dirs[0] if len(dirs) == 2 else args.rules
+        a_rules, b_rules = _load_side(first), _load_side(dirs[-1])
+        a = Side(_label(a_rules, profile), a_rules, profile)
+        b = Side(_label(b_rules, profile), b_rules, profile)
+    else:
+        ruleset = _load_side(args.rules)
+        a = Side(_label(ruleset, None), ruleset)
+        b = Side(_label(ruleset, profile), ruleset, profile)
+    a.params()  # validate the profile against both sides before any work
+    b.params()
+    report = diff(a, b, behaviour=not args.structural_only)
+    if args.format == "json":
+        print(json.dumps(diff_json(report), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(render_diff(report))
+    differs = bool(report.structural) if report.decisions is None else report.behaviour_differs
+    return EXIT_CHECK_FAILED if args.fail_on_difference and differs else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``pht-rules``."""
     parser = argparse.ArgumentParser(
@@ -205,6 +317,61 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("durable", "interpreter"), default="durable")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "audit",
+        help="traceability, parameter provenance, profile deviations and guideline drift; "
+        "exit 1 on an error finding",
+    )
+    with_rules(p)
+    p.add_argument("--profile", metavar="FILE", help="list this profile's deviations")
+    p.add_argument("--source", metavar="FILE", help="the source article's text, checked for drift")
+    p.add_argument("--format", choices=("markdown", "json", "html"), default="markdown")
+    p.add_argument("--output", metavar="FILE", help="write the report here (default: stdout)")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser(
+        "verify",
+        help="exhaustive checks over the whole input domain (gaps, conflicts, dead rules, "
+        "invariants); exit 1 on a finding",
+    )
+    with_rules(p)
+    p.add_argument("--profile", metavar="FILE", help="JSON parameter overrides")
+    p.add_argument(
+        "--no-engine-check",
+        action="store_true",
+        help="do not cross-check durable-rules against the reference interpreter",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser(
+        "diff",
+        help="structural and behavioural differences between rule sets, or defaults vs a profile",
+    )
+    p.add_argument(
+        "dirs",
+        nargs="*",
+        metavar="DIR",
+        help="A and B; with one DIR, A is --rules (or the bundled rules); with none, --profile "
+        "is compared with the defaults",
+    )
+    with_rules(p)
+    p.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="JSON parameter overrides: alone, B is A under this profile; with directories, "
+        "applied to both",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--structural-only", action="store_true", help="skip the behavioural diff")
+    p.add_argument(
+        "--fail-on-difference",
+        action="store_true",
+        help="exit 1 when some patient gets different advice (with --structural-only: when "
+        "anything changed)",
+    )
+    p.set_defaults(func=cmd_diff)
     return parser
 
 

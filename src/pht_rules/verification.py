@@ -109,9 +109,14 @@ def verify(
     compiled = Evaluator(ruleset, profile=profile) if cross_check_engine else None
     try:
         abstraction = Abstraction(ruleset, reference.params, reference.evaluate)
-        checks = tuple(
-            _check_decision(abstraction, d.id, invariants, compiled) for d in ruleset.decisions
-        )
+        checks: list[DecisionCheck] = []
+        failed: set[str] = set()  # decisions whose evaluation raised for some patient
+        for d in ruleset.decisions:
+            upstream_failed = bool(_upstream(ruleset, d.id) & failed)
+            check = _check_decision(abstraction, d.id, invariants, compiled, upstream_failed)
+            if any(f.kind in ("conflict", "error") for f in check.findings):
+                failed.add(d.id)
+            checks.append(check)
     finally:
         reference.close()
         if compiled is not None:
@@ -120,11 +125,23 @@ def verify(
         ruleset=f"{ruleset.name} {ruleset.version}",
         fingerprint=ruleset.fingerprint,
         parameters=dict(reference.params),
-        decisions=checks,
+        decisions=tuple(checks),
         seconds=time.perf_counter() - started,
         engine_cross_checked=cross_check_engine,
         invariants=tuple(inv.id for inv in invariants),
     )
+
+
+def _upstream(ruleset: RuleSet, decision_id: str) -> set[str]:
+    """Every decision whose outcome ``decision_id`` reads, directly or indirectly."""
+    out: set[str] = set()
+    todo = list(ruleset.decision(decision_id).depends_on)
+    while todo:
+        dep = todo.pop()
+        if dep not in out:
+            out.add(dep)
+            todo.extend(ruleset.decision(dep).depends_on)
+    return out
 
 
 def _check_decision(
@@ -132,7 +149,10 @@ def _check_decision(
     decision_id: str,
     invariants: Sequence[Invariant],
     compiled: Evaluator | None,
+    upstream_failed: bool = False,
 ) -> DecisionCheck:
+    """Check one decision's domain. When a decision it depends on failed (a conflict), some of
+    its states cannot be reached, so rules are not reported dead or shadowed on that account."""
     decision = abstraction.ruleset.decision(decision_id)
     domain = abstraction.domain(decision_id)
     fired: set[str] = set()
@@ -150,6 +170,8 @@ def _check_decision(
             err = sample.error
             if isinstance(err, RuleConflictError):
                 if err.decision_id == decision_id:
+                    fired.update(err.rule_ids)  # they did fire: the conflict is the finding
+                    selected.update(err.rule_ids)
                     add(
                         ("conflict", err.rule_ids),
                         Finding(
@@ -198,7 +220,7 @@ def _check_decision(
                         example,
                     ),
                 )
-    for rule in decision.rules:
+    for rule in () if upstream_failed else decision.rules:
         if rule.id not in fired:
             add(
                 ("dead", rule.id),
