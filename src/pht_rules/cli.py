@@ -96,7 +96,7 @@ def _evaluate(args: argparse.Namespace) -> Any:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    print(_evaluate(args).to_json(indent=args.indent))
+    print(_evaluate(args).to_json(indent=args.indent or None))
     return EXIT_OK
 
 
@@ -274,6 +274,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_CHECK_FAILED if args.fail_on_difference and differs else EXIT_OK
 
 
+def _indent(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 16:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 16, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``pht-rules``."""
     parser = argparse.ArgumentParser(
@@ -299,7 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--profile", metavar="FILE", help="JSON parameter overrides")
         p.add_argument("--engine", choices=("durable", "interpreter"), default="durable")
         if name == "evaluate":
-            p.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
+            p.add_argument(
+                "--indent",
+                type=_indent,
+                default=2,
+                help="JSON indent, 0 for compact one-line JSON (default 2)",
+            )
         p.set_defaults(func=cmd_evaluate if name == "evaluate" else cmd_explain)
 
     p = sub.add_parser("schema", help="JSON Schema of the input and output")

@@ -129,10 +129,18 @@ def test_check_reports_failures(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_usage_errors_exit_2() -> None:
-    """An unknown command is a usage error."""
-    with pytest.raises(SystemExit) as info:
-        main(["frobnicate"])
-    assert info.value.code == EXIT_USAGE
+    """An unknown command or a bad option value is a usage error, never a traceback."""
+    for argv in (["frobnicate"], ["evaluate", str(EXAMPLE), "--indent", "-1"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == EXIT_USAGE
+
+
+def test_indent_zero_gives_compact_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--indent 0`` prints the assessment on one line."""
+    assert main(["evaluate", str(EXAMPLE), "--indent", "0"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and json.loads(out)["ruleset"]["name"] == "pht-core"
 
 
 def test_console_script_is_installed() -> None:
