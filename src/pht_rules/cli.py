@@ -387,6 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
         "anything changed)",
     )
     p.set_defaults(func=cmd_diff)
+    # The CDS Hooks service lives in its own package so that its dependencies (the 'service'
+    # extra) are imported only when the command runs.
+    from pht_rules.service.cli import add_serve_arguments, run_serve
+
+    p = sub.add_parser("serve", help="run the CDS Hooks service (needs the 'service' extra)")
+    add_serve_arguments(p)
+    p.set_defaults(func=run_serve)
     return parser
 
 

@@ -171,3 +171,11 @@ def test_malformed_case_files_exit_4(
     case.write_text(f"cases:\n  - id: c\n    state: {{}}\n    expect: {expect}\n", "utf-8")
     assert main(["check", str(case)]) == EXIT_RULES
     assert message in capsys.readouterr().err
+
+
+def test_serve_is_mounted(capsys: pytest.CaptureFixture[str]) -> None:
+    """``serve`` is a command of the main CLI (its behaviour is tested in tests/service)."""
+    with pytest.raises(SystemExit) as info:
+        main(["serve", "--help"])
+    assert info.value.code == EXIT_OK
+    assert "--insecure-no-auth" in capsys.readouterr().out
