@@ -38,8 +38,10 @@ from pht_rules.interpreter import explain
 from pht_rules.models import PatientState, parse_state
 from pht_rules.ruleset import Decision, Profile, Rule, RuleSet
 
-# Rule verdicts kept per evaluator (oldest evicted first), so memory stays bounded: a few MB.
+# Rule verdicts and decision results kept per evaluator (oldest evicted first), so that memory
+# stays bounded (about 15 MB when both are full).
 _RULE_CACHE_LIMIT = 16384
+_DECISION_CACHE_LIMIT = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,8 @@ class _CompiledDecision:
     rules: tuple[_CompiledRule, ...]
     exported: bool  # another decision reads this outcome
     index: int
+    fields: tuple[str, ...]  # every field its rules read
+    rule_ids: frozenset[str]
     by_priority: tuple[_CompiledRule, ...]  # highest precedence first
     gap_outcomes: frozenset[str]
 
@@ -157,6 +161,8 @@ class Evaluator:
                     rules=tuple(rules),
                     exported=f"decision.{d.id}" in read,
                     index=len(decisions),
+                    fields=tuple(dict.fromkeys(f for r in d.rules for f in r.fields)),
+                    rule_ids=frozenset(r.id for r in d.rules),
                     by_priority=tuple(sorted(rules, key=lambda cr: (cr.rule.priority, cr.index))),
                     gap_outcomes=frozenset(d.gap_outcomes),
                 )
@@ -189,6 +195,7 @@ class Evaluator:
             )
         self._citation_order = {e.id: i for i, e in enumerate(cat.entries)}
         self._rule_cache: OrderedDict[tuple[Any, ...], _Explained] = OrderedDict()
+        self._decision_cache: OrderedDict[tuple[Any, ...], _Decided] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._engine: RuleEngine = create_engine(engine, ruleset, self.params)
 
@@ -228,6 +235,30 @@ class Evaluator:
     __call__ = evaluate
 
     def _decide(
+        self,
+        cd: _CompiledDecision,
+        fired: set[str],
+        snapshot: Mapping[str, Scalar],
+        unknown: set[str],
+    ) -> _Decided:
+        # A decision's result is a function of which of its rules fired and of the values its
+        # rules read (unknown included): built once per combination, oldest evicted first.
+        key = (
+            cd.index,
+            frozenset(fired.intersection(cd.rule_ids)),
+            tuple(map(snapshot.get, cd.fields)),
+        )
+        done = self._decision_cache.get(key)
+        if done is None:
+            done = self._build_decision(cd, fired, snapshot, unknown)
+            cache = self._decision_cache
+            with self._cache_lock:
+                if len(cache) >= _DECISION_CACHE_LIMIT:
+                    cache.popitem(last=False)
+                cache[key] = done
+        return done
+
+    def _build_decision(
         self,
         cd: _CompiledDecision,
         fired: set[str],
