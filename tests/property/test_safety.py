@@ -1,32 +1,39 @@
 # SPDX-License-Identifier: MIT
-"""Clinical safety invariants, engine agreement and determinism, over generated patients."""
+"""Clinical safety invariants, engine agreement and determinism, over generated patients.
+
+Budgets come from ``PHT_RULES_HYPOTHESIS_PROFILE`` (see ``conftest.py``); the metamorphic
+relations, the differential checks and the broken variants have files of their own.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import pht_rules
 from pht_rules import Assessment, Evaluator, PatientState, PatientStateError, PhtRulesError
 from pht_rules.assessment import NO_RULE_MATCHED
-from pht_rules.fields import input_fields
-from pht_rules.testing import INVARIANTS, check_invariants, patient_states
-
-# The whole domain (red flags frequent) and the clear-screen pathway (everything downstream).
-STATES = st.one_of(
-    patient_states(unknown_weight=0.2),
-    patient_states(unknown_weight=0.1, clear_screen=True),
-    patient_states(unknown_weight=0.0, clear_screen=True),
+from pht_rules.testing import (
+    INVARIANTS,
+    check_invariants,
+    default_states,
+    kit_settings,
+    patient_states,
 )
+from pht_rules.testing.metamorphic import RelationContext, forgettings
+
+# The whole domain (red flags frequent), the clear-screen pathway (everything downstream), and
+# both seeking the rules' thresholds.
+STATES = st.one_of(default_states(), patient_states(unknown_weight=0.0, clear_screen=True))
 
 _EV = Evaluator()
 _REF = Evaluator(engine="interpreter")
 
 
-@settings(max_examples=600, deadline=None)
+@kit_settings(1.0)
 @given(STATES)
 def test_every_invariant_holds(state: PatientState) -> None:
     """No generated patient gets advice that breaks a clinical safety invariant."""
@@ -34,14 +41,14 @@ def test_every_invariant_holds(state: PatientState) -> None:
     assert check_invariants(state, assessment) == []
 
 
-@settings(max_examples=600, deadline=None)
+@kit_settings(1.0)
 @given(STATES)
 def test_engine_agrees_with_the_reference_interpreter(state: PatientState) -> None:
     """durable-rules and the independent interpreter give byte-identical assessments."""
     assert _EV.evaluate(state).to_json() == _REF.evaluate(state).to_json()
 
 
-@settings(max_examples=300, deadline=None)
+@kit_settings(0.5)
 @given(STATES)
 def test_every_decision_has_an_outcome(state: PatientState) -> None:
     """The shipped rules leave no patient without an outcome in any decision."""
@@ -49,7 +56,7 @@ def test_every_decision_has_an_outcome(state: PatientState) -> None:
     assert [d.decision_id for d in assessment.decisions if d.outcome == NO_RULE_MATCHED] == []
 
 
-@settings(max_examples=300, deadline=None)
+@kit_settings(0.5)
 @given(STATES)
 def test_deterministic_and_json_round_trip(state: PatientState) -> None:
     """Evaluation is deterministic; the assessment and the state survive JSON unchanged."""
@@ -59,40 +66,30 @@ def test_deterministic_and_json_round_trip(state: PatientState) -> None:
     assert PatientState.model_validate_json(state.model_dump_json()) == state
 
 
-# How far each outcome lets the patient go: higher is more aggressive.
+# How far each outcome lets the patient go: higher is more aggressive. Outcomes only: the
+# phase-aware ranking of pht_rules.testing.aggression is tested in test_metamorphic.py.
 AGGRESSION: dict[str, dict[str, int]] = {
     "running": {"restricted": 1, "graded-return": 2},
     "loading": {"start": 1, "continue": 1, "progress": 2},
     "escalation": {"review-later": 1, "consider-adjuncts": 1, "consider-surgical-opinion": 2},
 }
-PATHS = [f.path for f in input_fields()]
 
 
-def _forget(state: PatientState, path: str) -> PatientState:
-    data: dict[str, Any] = json.loads(state.model_dump_json())
-    node = data
-    *parents, leaf = path.split(".")
-    for part in parents:
-        node = node[part]
-    node[leaf] = None
-    return PatientState.model_validate(data)
-
-
-@settings(max_examples=250, deadline=None)
+@kit_settings(0.4)
 @given(patient_states(unknown_weight=0.05, clear_screen=True))
 def test_forgetting_an_answer_never_makes_advice_more_aggressive(state: PatientState) -> None:
     """Replacing any one known answer with 'unknown' never permits more running, loading or
     escalation (each answer is forgotten in turn, so rare combinations are still reached)."""
     before = _EV.evaluate(state)
-    for path in PATHS:
-        after = _EV.evaluate(_forget(state, path))
+    for variant in forgettings(state, RelationContext.for_rules()):
+        after = _EV.evaluate(variant.state)
         for decision, rank in AGGRESSION.items():
             was = before.decision(decision).outcome
             now = after.decision(decision).outcome
-            assert rank.get(now, 0) <= rank.get(was, 0), (decision, path, was, now)
+            assert rank.get(now, 0) <= rank.get(was, 0), (decision, str(variant), was, now)
 
 
-@settings(max_examples=300, deadline=None)
+@kit_settings(0.5)
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.floats(),

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
 import pht_rules
 from pht_rules.fhir import state_to_response
