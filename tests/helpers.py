@@ -6,17 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pht_rules.testing.strategies import CLEAR_SCREEN
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
-CLEAR_PRESENTATION: dict[str, Any] = {
-    "onset": "gradual",
-    "pain_site": "ischial-tuberosity",
-    "acute_event_pop_or_bruising": False,
-    "neurological_symptoms": False,
-    "cauda_equina_symptoms": False,
-    "night_pain": False,
-    "systemic_symptoms": False,
-}
+CLEAR_PRESENTATION: dict[str, Any] = dict(CLEAR_SCREEN)
 
 
 def complete_patient(**changes: Any) -> dict[str, Any]:

@@ -39,11 +39,18 @@ from typing import Any, Literal
 from pht_rules.assessment import NO_RULE_MATCHED
 from pht_rules.audit import parameter_users
 from pht_rules.conditions import Compare, describe, leaves, resolve
-from pht_rules.domain import Region, cut_points, input_fields_of, regions, state_from_snapshot
-from pht_rules.errors import PatientStateError, PhtRulesError, RuleConflictError
+from pht_rules.domain import (
+    Region,
+    concretise,
+    cut_points,
+    input_fields_of,
+    regions,
+    snapshot_of,
+)
+from pht_rules.errors import PhtRulesError, RuleConflictError
 from pht_rules.evaluator import Evaluator
 from pht_rules.fields import UNDETERMINED, Scalar
-from pht_rules.models import PatientState, parse_state
+from pht_rules.models import PatientState
 from pht_rules.rule_docs import condition_text
 from pht_rules.ruleset import Decision, Profile, Rule, RuleSet
 
@@ -536,14 +543,7 @@ class _Joint:
             elif value is not None:
                 assert not isinstance(value, tuple)
                 fixed[var] = value
-        ends = [(r.low, r.high) if r.low != r.high else (r.low,) for _, r in ranged]
-        for choice in itertools.product(*ends):
-            snap = {**fixed, **{path: v for (path, _), v in zip(ranged, choice, strict=True)}}
-            try:
-                return parse_state(state_from_snapshot(snap))
-            except PatientStateError:
-                continue
-        return None
+        return concretise(fixed, ranged)
 
     def _answer(self, side: int, state: PatientState, did: str) -> tuple[Answer, str | None]:
         try:
@@ -602,7 +602,7 @@ class _Joint:
                     if state is not None:
                         answer, outcome = self._answer(0, state, did)
                         if answer.error is None:
-                            pairs.setdefault((outcome, outcome), _snapshot(state))
+                            pairs.setdefault((outcome, outcome), snapshot_of(state))
                 continue
             state = self._concretise(variables, combo)
             if state is None:
@@ -612,7 +612,7 @@ class _Joint:
             ans_a, out_a = self._answer(0, state, did)
             ans_b, out_b = self._answer(1, state, did)
             if ans_a.error is None and ans_b.error is None:
-                pairs.setdefault((out_a, out_b), _snapshot(state))
+                pairs.setdefault((out_a, out_b), snapshot_of(state))
             if ans_a != ans_b:
                 groups.setdefault((ans_a, ans_b), []).append(idx)
                 examples.setdefault(idx, state)
@@ -654,20 +654,6 @@ class _Joint:
 
 def _diag(value: Value) -> bool:
     return not isinstance(value, tuple) or value[0] == value[1]
-
-
-def _snapshot(state: PatientState) -> dict[str, Scalar]:
-    out: dict[str, Scalar] = {}
-
-    def walk(node: Mapping[str, Any], prefix: str) -> None:
-        for key, value in node.items():
-            if isinstance(value, Mapping):
-                walk(value, f"{prefix}{key}.")
-            elif value is not None:
-                out[f"{prefix}{key}"] = value
-
-    walk(state.model_dump(), "")
-    return out
 
 
 def _patient(state: PatientState) -> dict[str, Any]:

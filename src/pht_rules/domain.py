@@ -21,7 +21,7 @@ impossible, so a valid patient inside the regions is always found if one exists.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,7 +223,7 @@ class Abstraction:
                 outcome = sample.assessment.decision(decision_id).outcome
                 key = None if outcome in (UNDETERMINED, NO_RULE_MATCHED) else outcome
                 if key not in found:
-                    found[key] = _snapshot_of(sample.state)
+                    found[key] = snapshot_of(sample.state)
             self._reach[decision_id] = found
         return self._reach[decision_id]
 
@@ -257,17 +257,26 @@ class Abstraction:
                 ranged.append((var, value))
             elif value is not None:
                 fixed[var] = value
-        ends = [(r.low, r.high) if r.low != r.high else (r.low,) for _, r in ranged]
-        for choice in itertools.product(*ends):
-            snap = {**fixed, **{path: v for (path, _), v in zip(ranged, choice, strict=True)}}
-            try:
-                return parse_state(state_from_snapshot(snap))
-            except PatientStateError:
-                continue
-        return None
+        return concretise(fixed, ranged)
 
 
-def _snapshot_of(state: PatientState) -> dict[str, Scalar]:
+def concretise(
+    fixed: Mapping[str, Scalar], ranged: Sequence[tuple[str, Region]]
+) -> PatientState | None:
+    """A valid patient with the ``fixed`` values and each ranged field inside its region, trying
+    both ends of every region; ``None`` when no such patient exists."""
+    ends = [(r.low, r.high) if r.low != r.high else (r.low,) for _, r in ranged]
+    for choice in itertools.product(*ends):
+        snap = {**fixed, **{path: v for (path, _), v in zip(ranged, choice, strict=True)}}
+        try:
+            return parse_state(state_from_snapshot(snap))
+        except PatientStateError:
+            continue
+    return None
+
+
+def snapshot_of(state: PatientState) -> dict[str, Scalar]:
+    """The flat snapshot (known values by field path) of a patient state."""
     out: dict[str, Scalar] = {}
 
     def walk(node: Mapping[str, Any], prefix: str) -> None:

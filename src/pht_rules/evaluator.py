@@ -293,7 +293,7 @@ class Evaluator:
             if is_selected:
                 asks.update(dict.fromkeys(explained.asks))
         provisional: dict[str, None] = {}
-        if unknown:
+        if not unknown.isdisjoint(cd.fields):
             for cr in cd.by_priority:
                 r = cr.rule
                 if top is not None and r.priority > top:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import string
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import get_args
 
 from pht_rules._loader import load_rules
@@ -397,12 +397,12 @@ def render_clinical_logic(ruleset: RuleSet) -> str:
 # Command line
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Write the clinical-logic document to standard output; 0 on success, 4 for bad rule files."""
-    parser = argparse.ArgumentParser(
-        prog="python -m pht_rules.reference",
-        description="Write the clinical logic of a rule set as Markdown to standard output.",
-    )
+def document_main(
+    prog: str, description: str, render: Callable[[RuleSet], str], argv: Sequence[str] | None
+) -> int:
+    """Shared command line of the generated documents: ``[--rules DIR]``, Markdown to stdout;
+    0 on success, 4 (as ``pht-rules``) for invalid rule files."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument(
         "--rules", metavar="DIR", help="a rule directory (default: the bundled rules)"
     )
@@ -411,10 +411,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         ruleset = load_rules(args.rules) if args.rules else load_rules()
     except RuleFileError as exc:
         for problem in exc.problems:
-            print(f"pht_rules.reference: {problem}", file=sys.stderr)
-        return 4  # the exit code pht-rules uses for invalid rule files
-    sys.stdout.write(render_clinical_logic(ruleset))
+            print(f"{prog}: {problem}", file=sys.stderr)
+        return 4
+    sys.stdout.write(render(ruleset))
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the clinical-logic document to standard output; 0 on success, 4 for bad rule files."""
+    return document_main(
+        "python -m pht_rules.reference",
+        "Write the clinical logic of a rule set as Markdown to standard output.",
+        render_clinical_logic,
+        argv,
+    )
 
 
 if __name__ == "__main__":

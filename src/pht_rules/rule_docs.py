@@ -13,16 +13,14 @@ The condition renderers here are also used by :mod:`pht_rules.diff` to show what
 
 from __future__ import annotations
 
-import argparse
 import string
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 
-from pht_rules._loader import load_rules
 from pht_rules.catalogue import CatalogueEntry
 from pht_rules.conditions import AllOf, Compare, Condition, IsUnknown, Not, ParamRef
 from pht_rules.conditions import describe as describe_test
-from pht_rules.errors import RuleFileError
+from pht_rules.reference import document_main
 from pht_rules.ruleset import Decision, Rule, RuleSet
 
 __all__ = ["condition_lines", "condition_text", "main", "render_rule_reference", "with_values"]
@@ -191,22 +189,12 @@ def render_rule_reference(ruleset: RuleSet) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the rule reference to standard output; 0 on success, 4 for bad rule files."""
-    parser = argparse.ArgumentParser(
-        prog="python -m pht_rules.rule_docs",
-        description="Write the per-rule reference of a rule set as Markdown to standard output.",
+    return document_main(
+        "python -m pht_rules.rule_docs",
+        "Write the per-rule reference of a rule set as Markdown to standard output.",
+        render_rule_reference,
+        argv,
     )
-    parser.add_argument(
-        "--rules", metavar="DIR", help="a rule directory (default: the bundled rules)"
-    )
-    args = parser.parse_args(argv)
-    try:
-        ruleset = load_rules(args.rules) if args.rules else load_rules()
-    except RuleFileError as exc:
-        for problem in exc.problems:
-            print(f"pht_rules.rule_docs: {problem}", file=sys.stderr)
-        return 4  # the exit code pht-rules uses for invalid rule files
-    sys.stdout.write(render_rule_reference(ruleset))
-    return 0
 
 
 if __name__ == "__main__":

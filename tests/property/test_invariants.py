@@ -22,18 +22,11 @@ from pht_rules.testing import (
     recalcitrant_patients,
     red_flag_patients,
 )
+from pht_rules.testing.strategies import CLEAR_SCREEN
 
 RULES = pht_rules.load_rules()
 PARAMS = RULES.defaults
-CLEAR = {
-    "onset": "gradual",
-    "pain_site": "ischial-tuberosity",
-    "acute_event_pop_or_bruising": False,
-    "neurological_symptoms": False,
-    "cauda_equina_symptoms": False,
-    "night_pain": False,
-    "systemic_symptoms": False,
-}
+CLEAR = CLEAR_SCREEN  # a typical presentation with a clear red-flag screen
 
 
 def test_every_invariant_is_named_described_and_cites_the_catalogue() -> None:

@@ -37,18 +37,11 @@ from pht_rules.testing.metamorphic import (
     with_values,
     worsenings,
 )
+from pht_rules.testing.strategies import CLEAR_SCREEN
 
 EV = pht_rules.Evaluator()
 CTX = RelationContext.for_rules()
-CLEAR = {
-    "onset": "gradual",
-    "pain_site": "ischial-tuberosity",
-    "acute_event_pop_or_bruising": False,
-    "neurological_symptoms": False,
-    "cauda_equina_symptoms": False,
-    "night_pain": False,
-    "systemic_symptoms": False,
-}
+CLEAR = CLEAR_SCREEN  # a typical presentation with a clear red-flag screen
 
 STATES = st.one_of(default_states(), patient_states(unknown_weight=0.0, clear_screen=True))
 
