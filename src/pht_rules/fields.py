@@ -55,6 +55,7 @@ def _leaf_kind(annotation: Any) -> tuple[FieldKind, tuple[str, ...]]:
         return "int", ()
     if typing.get_origin(inner) is Literal:
         return "enum", tuple(str(v) for v in typing.get_args(inner))
+    # Every leaf of the model is an optional bool, int or Literal; anything else is a model bug.
     raise TypeError(f"unsupported field annotation {annotation!r}")  # pragma: no cover
 
 
