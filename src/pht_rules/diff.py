@@ -51,7 +51,7 @@ from pht_rules.errors import PhtRulesError, RuleConflictError
 from pht_rules.evaluator import Evaluator
 from pht_rules.fields import UNDETERMINED, Scalar
 from pht_rules.models import PatientState
-from pht_rules.rule_docs import condition_text
+from pht_rules.reference import render_condition
 from pht_rules.ruleset import Decision, Profile, Rule, RuleSet
 
 __all__ = [
@@ -123,7 +123,7 @@ def _rule_fields(rule: Rule) -> dict[str, str]:
         "decision": rule.decision,
         "title": rule.title,
         "priority": str(rule.priority),
-        "when": condition_text(rule.when),
+        "when": render_condition(rule.when, {}, code=False),
         "outcome": rule.outcome,
         "advice": rule.advice,
         "details": details,

@@ -31,7 +31,15 @@ from pht_rules.conditions import (
 from pht_rules.errors import RuleFileError
 from pht_rules.ruleset import Decision, Provenance, Rule, RuleSet
 
-__all__ = ["main", "render_clinical_logic", "render_condition"]
+__all__ = [
+    "document_main",
+    "leaf_text",
+    "main",
+    "prose",
+    "render_clinical_logic",
+    "render_condition",
+    "with_values",
+]
 
 _HIT_POLICY_MEANING = {
     "unique": "at most one outcome may match; two matching rules with different outcomes are an "
@@ -49,7 +57,7 @@ _NONE = "none"
 # Text helpers
 
 
-def _prose(text: str) -> str:
+def prose(text: str) -> str:
     """Text from the rule files, made safe for Markdown (no raw HTML)."""
     return text.replace("<", "&lt;")
 
@@ -74,7 +82,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     return lines
 
 
-def _with_values(text: str, params: Mapping[str, int]) -> str:
+def with_values(text: str, params: Mapping[str, int]) -> str:
     """``text`` with each ``{name}`` placeholder followed by its value: ``{name} (=value)``."""
     out: list[str] = []
     for literal, name, _spec, _conversion in string.Formatter().parse(text):
@@ -89,30 +97,35 @@ def _with_values(text: str, params: Mapping[str, int]) -> str:
 # Conditions
 
 
-def render_condition(cond: Condition, params: Mapping[str, int]) -> str:
+def leaf_text(leaf: Compare | IsUnknown, params: Mapping[str, int], *, code: bool = True) -> str:
+    """One test as ``field test``, e.g. ``symptoms.pain_at_rest is yes``; a parameter is shown as
+    ``{name} (=value)`` when ``params`` has its value. ``code`` puts the field in code style."""
+    text = f"{_code(leaf.field) if code else leaf.field} {describe(leaf)}"
+    if isinstance(leaf, Compare) and isinstance(leaf.value, ParamRef):
+        value = params.get(leaf.value.name)
+        if value is not None:
+            text += f" (={value})"
+    return text
+
+
+def render_condition(cond: Condition, params: Mapping[str, int], *, code: bool = True) -> str:
     """A readable one-line form of a condition tree, as written (parameters not resolved).
 
-    Leaves read ``field test`` (for example ``symptoms.pain_at_rest is yes``), with a parameter
-    shown as ``{name} (=value)`` using its value in ``params``; groups are joined with ``AND`` /
-    ``OR`` and put in parentheses when nested.
+    Leaves read as :func:`leaf_text`; groups are joined with ``AND`` / ``OR`` and put in
+    parentheses when nested.
     """
-    return _render(cond, params, nested=False)
+    return _render(cond, params, code, nested=False)
 
 
-def _render(cond: Condition, params: Mapping[str, int], *, nested: bool) -> str:
+def _render(cond: Condition, params: Mapping[str, int], code: bool, *, nested: bool) -> str:
     if isinstance(cond, Compare | IsUnknown):
-        text = f"{_code(cond.field)} {describe(cond)}"
-        if isinstance(cond, Compare) and isinstance(cond.value, ParamRef):
-            value = params.get(cond.value.name)
-            if value is not None:
-                text += f" (={value})"
-        return text
+        return leaf_text(cond, params, code=code)
     if isinstance(cond, Not):
-        return f"NOT ({_render(cond.part, params, nested=False)})"
+        return f"NOT ({_render(cond.part, params, code, nested=False)})"
     if len(cond.parts) == 1:
-        return _render(cond.parts[0], params, nested=nested)
+        return _render(cond.parts[0], params, code, nested=nested)
     joiner = " AND " if isinstance(cond, AllOf) else " OR "
-    text = joiner.join(_render(p, params, nested=True) for p in cond.parts)
+    text = joiner.join(_render(p, params, code, nested=True) for p in cond.parts)
     return f"({text})" if nested else text
 
 
@@ -137,10 +150,10 @@ def _header(ruleset: RuleSet) -> list[str]:
         "     Do not edit by hand: change the rules and regenerate. -->",
         "",
         f"Rule set `{ruleset.name}` version {ruleset.version}, fingerprint "
-        f"`{ruleset.fingerprint}`: {_prose(ruleset.title)}.",
+        f"`{ruleset.fingerprint}`: {prose(ruleset.title)}.",
     ]
     if ruleset.source:
-        lines += ["", f"Source article: {_prose(ruleset.source)}."]
+        lines += ["", f"Source article: {prose(ruleset.source)}."]
     lines += [
         "",
         f"{len(ruleset.decisions)} decisions, {len(ruleset.rules)} rules, "
@@ -165,8 +178,8 @@ def _header(ruleset: RuleSet) -> list[str]:
         (
             (
                 str(d.stage),
-                f"{_prose(d.title)} ({_code(d.id)})",
-                _prose(d.question),
+                f"{prose(d.title)} ({_code(d.id)})",
+                prose(d.question),
                 _code(d.hit_policy),
                 str(len(d.rules)),
                 _codes(d.depends_on),
@@ -184,9 +197,9 @@ def _header(ruleset: RuleSet) -> list[str]:
 def _decision(number: int, decision: Decision, params: Mapping[str, int]) -> list[str]:
     lines = [
         "",
-        f"## {number}. {_prose(decision.title)} (`{decision.id}`)",
+        f"## {number}. {prose(decision.title)} (`{decision.id}`)",
         "",
-        f"Question: {_prose(decision.question)}",
+        f"Question: {prose(decision.question)}",
         "",
         f"Hit policy: `{decision.hit_policy}` - "
         f"{_HIT_POLICY_MEANING.get(decision.hit_policy, 'see the rule file')}.",
@@ -199,7 +212,7 @@ def _decision(number: int, decision: Decision, params: Mapping[str, int]) -> lis
     ]
     gaps = set(decision.gap_outcomes)
     lines += [
-        f"- `{outcome}`{' (guideline gap)' if outcome in gaps else ''}: {_prose(meaning)}"
+        f"- `{outcome}`{' (guideline gap)' if outcome in gaps else ''}: {prose(meaning)}"
         for outcome, meaning in decision.outcomes
     ]
     lines += ["", f"Rules ({len(decision.rules)}):", ""]
@@ -210,7 +223,7 @@ def _decision(number: int, decision: Decision, params: Mapping[str, int]) -> lis
             (
                 str(r.priority),
                 _code(r.id),
-                _prose(r.title),
+                prose(r.title),
                 _code(r.outcome),
                 render_condition(r.when, params),
                 _codes(r.cites),
@@ -220,14 +233,14 @@ def _decision(number: int, decision: Decision, params: Mapping[str, int]) -> lis
     )
     lines += ["", "Advice (placeholders shown with their default values):", ""]
     for r in rules:
-        lines.append(f"- `{r.id}`: {_prose(_with_values(r.advice, params))}")
+        lines.append(f"- `{r.id}`: {prose(with_values(r.advice, params))}")
         for key, value in r.details:
             label = key.replace("_", " ")
             if isinstance(value, tuple):
-                items = "; ".join(_prose(_with_values(v, params)) for v in value)
+                items = "; ".join(prose(with_values(v, params)) for v in value)
                 lines.append(f"  - {label}: {items}")
             else:
-                lines.append(f"  - {label}: {_prose(_with_values(value, params))}")
+                lines.append(f"  - {label}: {prose(with_values(value, params))}")
     return lines
 
 
@@ -255,10 +268,10 @@ def _traceability(ruleset: RuleSet) -> list[str]:
         cited = rules_citing[e.id]
         if cited:
             text = _codes(cited)
-            note = f" (also marked not encoded: {_prose(e.not_encoded)})" if e.not_encoded else ""
+            note = f" (also marked not encoded: {prose(e.not_encoded)})" if e.not_encoded else ""
             return text + note
         if e.not_encoded:
-            return f"not encoded: {_prose(e.not_encoded)}"
+            return f"not encoded: {prose(e.not_encoded)}"
         return "**not cited by any rule, and no reason recorded**"
 
     lines = [
@@ -276,8 +289,8 @@ def _traceability(ruleset: RuleSet) -> list[str]:
         (
             (
                 _code(e.id),
-                _prose(e.section or ""),
-                _prose(e.text),
+                prose(e.section or ""),
+                prose(e.text),
                 encoded_by(e),
                 _codes(params_citing[e.id]),
             )
@@ -299,8 +312,8 @@ def _traceability(ruleset: RuleSet) -> list[str]:
             (
                 _code(e.id),
                 e.kind,
-                _prose(e.text),
-                _prose(e.citation or ""),
+                prose(e.text),
+                prose(e.citation or ""),
                 _codes(rules_citing[e.id]),
                 _codes(params_citing[e.id]),
             )
@@ -320,8 +333,8 @@ def _traceability(ruleset: RuleSet) -> list[str]:
         (
             (
                 _code(e.id),
-                _prose(e.text),
-                _prose(e.rationale or ""),
+                prose(e.text),
+                prose(e.rationale or ""),
                 _codes(rules_citing[e.id]),
                 _codes(params_citing[e.id]),
             )
@@ -365,7 +378,7 @@ def _parameters(ruleset: RuleSet) -> list[str]:
                 f"{p.minimum}..{p.maximum}",
                 p.provenance,
                 _sources(ruleset, p.sources),
-                _prose(p.description),
+                prose(p.description),
             )
             for p in ruleset.parameters
         ),

@@ -13,52 +13,21 @@ The condition renderers here are also used by :mod:`pht_rules.diff` to show what
 
 from __future__ import annotations
 
-import string
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 
 from pht_rules.catalogue import CatalogueEntry
-from pht_rules.conditions import AllOf, Compare, Condition, IsUnknown, Not, ParamRef
-from pht_rules.conditions import describe as describe_test
-from pht_rules.reference import document_main
+from pht_rules.conditions import AllOf, Compare, Condition, IsUnknown, Not
+from pht_rules.reference import document_main, leaf_text, prose, with_values
 from pht_rules.ruleset import Decision, Rule, RuleSet
 
-__all__ = ["condition_lines", "condition_text", "main", "render_rule_reference", "with_values"]
+__all__ = ["condition_lines", "main", "render_rule_reference"]
 
 REGENERATE = "python -m pht_rules.rule_docs > docs/rules.md"
 
 
 # --------------------------------------------------------------------------------------------
 # Conditions
-
-
-def _leaf(leaf: Compare | IsUnknown, params: Mapping[str, int] | None) -> str:
-    text = f"{leaf.field} {describe_test(leaf)}"
-    if isinstance(leaf, Compare) and isinstance(leaf.value, ParamRef) and params is not None:
-        value = params.get(leaf.value.name)
-        if value is not None:
-            text += f" (={value})"
-    return text
-
-
-def condition_text(cond: Condition, params: Mapping[str, int] | None = None) -> str:
-    """A one-line form of a condition, e.g. ``(a is yes OR b is yes) AND c at least {p} (=30)``.
-
-    A parameter reference is shown by name, followed by its value in ``params`` when given.
-    """
-    return _one_line(cond, params, nested=False)
-
-
-def _one_line(cond: Condition, params: Mapping[str, int] | None, *, nested: bool) -> str:
-    if isinstance(cond, Compare | IsUnknown):
-        return _leaf(cond, params)
-    if isinstance(cond, Not):
-        return f"NOT ({_one_line(cond.part, params, nested=False)})"
-    if len(cond.parts) == 1:
-        return _one_line(cond.parts[0], params, nested=nested)
-    joiner = " AND " if isinstance(cond, AllOf) else " OR "
-    text = joiner.join(_one_line(p, params, nested=True) for p in cond.parts)
-    return f"({text})" if nested else text
 
 
 def condition_lines(cond: Condition, params: Mapping[str, int] | None = None) -> list[str]:
@@ -70,9 +39,7 @@ def condition_lines(cond: Condition, params: Mapping[str, int] | None = None) ->
 def _lines(cond: Condition, params: Mapping[str, int] | None, *, depth: int) -> Iterator[str]:
     pad = "  " * depth
     if isinstance(cond, Compare | IsUnknown):
-        text = _leaf(cond, params)
-        field, _, test = text.partition(" ")
-        yield f"{pad}- `{field}` {test}"
+        yield f"{pad}- {leaf_text(cond, params or {})}"
         return
     if isinstance(cond, Not):
         yield f"{pad}- not:"
@@ -87,22 +54,6 @@ def _lines(cond: Condition, params: Mapping[str, int] | None, *, depth: int) -> 
 # The document
 
 
-def _prose(text: str) -> str:
-    """Text from the rule files, made safe for Markdown (no raw HTML)."""
-    return text.replace("<", "&lt;")
-
-
-def with_values(text: str, params: Mapping[str, int]) -> str:
-    """``text`` with each ``{name}`` placeholder followed by its value: ``{name} (=value)``."""
-    out: list[str] = []
-    for literal, name, _spec, _conversion in string.Formatter().parse(text):
-        out.append(literal)
-        if name is not None:
-            value = params.get(name)
-            out.append("{" + name + "}" + ("" if value is None else f" (={value})"))
-    return "".join(out)
-
-
 def _anchor(rule_id: str) -> str:
     """The anchor GitHub-style renderers give a ``### `id` ...`` heading's id part."""
     return "".join(c for c in rule_id.lower() if c.isalnum() or c in "-_")
@@ -111,12 +62,12 @@ def _anchor(rule_id: str) -> str:
 def _entry(entry: CatalogueEntry | None, cid: str) -> str:
     if entry is None:  # cannot happen for a loaded rule set; kept so rendering never fails
         return f"- `{cid}` (not in the catalogue)"
-    where = f', section "{_prose(entry.section)}"' if entry.section else ""
-    text = f"- `{cid}` ({entry.kind}{where}): {_prose(entry.text)}"
+    where = f', section "{prose(entry.section)}"' if entry.section else ""
+    text = f"- `{cid}` ({entry.kind}{where}): {prose(entry.text)}"
     if entry.citation:
-        text += f" Reference: {_prose(entry.citation)}"
+        text += f" Reference: {prose(entry.citation)}"
     if entry.rationale:
-        text += f" Rationale: {_prose(entry.rationale)}"
+        text += f" Rationale: {prose(entry.rationale)}"
     return text
 
 
@@ -127,18 +78,18 @@ def _rule(rule: Rule, decision: Decision, ruleset: RuleSet, params: Mapping[str,
         "",
         f"### `{rule.id}`",
         "",
-        f"**{_prose(rule.title)}**",
+        f"**{prose(rule.title)}**",
         "",
-        f"- Decision: {_prose(decision.title)} (`{decision.id}`, hit policy `{decision.hit_policy}`)",
+        f"- Decision: {prose(decision.title)} (`{decision.id}`, hit policy `{decision.hit_policy}`)",
         f"- Priority: {rule.priority}",
-        f"- Outcome: `{rule.outcome}` - {_prose(meaning)}",
+        f"- Outcome: `{rule.outcome}` - {prose(meaning)}",
         f"- Defined in: `{location}`",
         "",
         "Condition:",
         "",
         *condition_lines(rule.when, params),
         "",
-        f"Advice: {_prose(with_values(rule.advice, params))}",
+        f"Advice: {prose(with_values(rule.advice, params))}",
     ]
     if rule.details:
         lines += ["", "Details:", ""]
@@ -146,9 +97,9 @@ def _rule(rule: Rule, decision: Decision, ruleset: RuleSet, params: Mapping[str,
             label = key.replace("_", " ")
             if isinstance(value, tuple):
                 lines.append(f"- {label}:")
-                lines += [f"  - {_prose(with_values(v, params))}" for v in value]
+                lines += [f"  - {prose(with_values(v, params))}" for v in value]
             else:
-                lines.append(f"- {label}: {_prose(with_values(value, params))}")
+                lines.append(f"- {label}: {prose(with_values(value, params))}")
     lines += ["", f"Cites ({len(rule.cites)}):", ""]
     lines += [_entry(ruleset.catalogue.get(cid), cid) for cid in rule.cites]
     return lines
@@ -179,9 +130,9 @@ def render_rule_reference(ruleset: RuleSet) -> str:
     ]
     for d in ruleset.decisions:
         rules = ", ".join(f"[`{r.id}`](#{_anchor(r.id)})" for r in d.rules)
-        lines.append(f"- {_prose(d.title)} (`{d.id}`): {rules}")
+        lines.append(f"- {prose(d.title)} (`{d.id}`): {rules}")
     for d in ruleset.decisions:
-        lines += ["", f"## {_prose(d.title)} (`{d.id}`)", "", f"Question: {_prose(d.question)}"]
+        lines += ["", f"## {prose(d.title)} (`{d.id}`)", "", f"Question: {prose(d.question)}"]
         for r in d.rules:
             lines += _rule(r, d, ruleset, params)
     return "\n".join(lines) + "\n"

@@ -12,10 +12,10 @@ import pytest
 
 from pht_rules import RuleSet, load_rules
 from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, ParamRef
+from pht_rules.reference import render_condition
 from pht_rules.rule_docs import (
     REGENERATE,
     condition_lines,
-    condition_text,
     main,
     render_rule_reference,
 )
@@ -91,7 +91,7 @@ def test_condition_renderers() -> None:
         )
     )
     assert (
-        condition_text(cond, {"p": 3})
+        render_condition(cond, {"p": 3}, code=False)
         == "(a.x is yes OR a.y is unknown) AND NOT (a.n at least {p} (=3))"
     )
     assert condition_lines(cond) == [
