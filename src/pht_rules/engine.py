@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 """The engine interface: which rules of a stage are TRUE for a snapshot.
 
-Two implementations: :class:`DurableEngine` (the durable-rules C engine, the default) and
+Three implementations: :class:`DurableEngine` (the durable-rules C engine, the default),
 :class:`InterpreterEngine` (the reference interpreter, used for verification and differential
-checks). Everything above this interface - hit policies, evidence, the assessment - is shared, so
+checks) and :class:`CompiledEngine` (the conditions compiled to Python code once, at load: the
+fast engine where durable-rules cannot load, and for outcomes-only and population work). Everything above this interface - hit policies, evidence, the assessment - is shared, so
 replacing durable-rules one day means writing one class.
 """
 
@@ -17,7 +18,7 @@ from pht_rules.errors import EvaluationError
 from pht_rules.interpreter import Snapshot, truth
 from pht_rules.ruleset import RuleSet
 
-EngineName = Literal["durable", "interpreter"]
+EngineName = Literal["durable", "interpreter", "compiled"]
 
 
 class RuleEngine(Protocol):
@@ -65,4 +66,8 @@ def create_engine(name: EngineName, ruleset: RuleSet, params: Mapping[str, int])
         from pht_rules._durable import DurableEngine
 
         return DurableEngine(ruleset, params)
-    raise ValueError(f"unknown engine {name!r}; choose 'durable' or 'interpreter'")
+    if name == "compiled":
+        from pht_rules._compiled import CompiledEngine
+
+        return CompiledEngine(ruleset, params)
+    raise ValueError(f"unknown engine {name!r}; choose 'durable', 'interpreter' or 'compiled'")
