@@ -40,6 +40,9 @@ PATHS: dict[str, str] = {
     "interpreter": 'Evaluator(engine="interpreter").evaluate(dict), distinct states',
     "compiled": 'Evaluator(engine="compiled").evaluate(dict), distinct states',
     "validate": "parse_state(dict) (validation only)",
+    "validate_model": "PatientState.model_validate(dict)",
+    "validate_adapter": "TypeAdapter(PatientState).validate_python(dict), adapter prebuilt",
+    "validate_json": "PatientState.model_validate_json(text), text prebuilt",
     "hand": "yardstick: hand-written if/else, all six decisions, over a PatientState",
     "json": "yardstick: json.loads(json.dumps(dict)) of the same dicts",
     "load_rules": "load_rules() (one call; not a difference)",
@@ -69,6 +72,22 @@ def _child(path: str, n: int, states_file: str) -> None:
     if path == "validate":
         for d in todo:
             pht_rules.parse_state(d)
+        return
+    if path.startswith("validate_"):
+        from pydantic import TypeAdapter
+
+        model = pht_rules.PatientState
+        adapter = TypeAdapter(model)
+        texts = [json.dumps(d) for d in states]
+        if path == "validate_model":
+            for d in todo:
+                model.model_validate(d)
+        elif path == "validate_adapter":
+            for d in todo:
+                adapter.validate_python(d)
+        else:
+            for t in texts[:n]:
+                model.model_validate_json(t)
         return
     if path == "hand":
         sys.path.insert(0, str(HERE))

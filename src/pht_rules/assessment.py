@@ -7,6 +7,7 @@ is decision support for a clinician, never a diagnosis.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -153,18 +154,105 @@ class Assessment:
         return {d.decision_id: d.outcome for d in self.decisions}
 
     def to_json(self, *, indent: int | None = None) -> str:
-        """The assessment as JSON text; identical input gives identical text."""
-        return _adapter().dump_json(self, indent=indent).decode("utf-8")
+        """The assessment as JSON text; identical input gives identical text.
+
+        Built in one pass over the assessment (the schema is :func:`assessment_json_schema`).
+        """
+        data = _json_data(self)
+        if indent is None:
+            return _compact(data)
+        return json.dumps(data, ensure_ascii=False, allow_nan=False, indent=indent)
 
     def to_dict(self) -> dict[str, Any]:
-        """The assessment as JSON-compatible Python data."""
-        data: dict[str, Any] = _adapter().dump_python(self, mode="json")
+        """The assessment as JSON-compatible Python data (a fresh copy the caller may change)."""
+        data: dict[str, Any] = json.loads(_compact(_json_data(self)))
         return data
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Assessment:
         """Read an assessment back from :meth:`to_json` output."""
         return _adapter().validate_json(text)
+
+
+# The same text as pydantic's serializer of these dataclasses (a test compares the two), without
+# building its intermediate data: compact separators, UTF-8 kept as is.
+_compact = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, check_circular=False, separators=(",", ":")
+).encode
+
+
+def _hit_data(h: RuleHit) -> dict[str, Any]:
+    return {
+        "rule_id": h.rule_id,
+        "title": h.title,
+        "outcome": h.outcome,
+        "priority": h.priority,
+        "selected": h.selected,
+        "advice": h.advice,
+        "details": {k: list(v) if isinstance(v, tuple) else v for k, v in h.details.items()},
+        "cites": list(h.cites),
+        "evidence": [{"field": e.field, "value": e.value, "test": e.test} for e in h.evidence],
+    }
+
+
+def _decision_data(d: DecisionResult) -> dict[str, Any]:
+    # Results built by the evaluator produce their data from precompiled rule templates.
+    fast = getattr(d, "json_data", None)
+    if fast is not None:
+        data: dict[str, Any] = fast()
+        return data
+    return {
+        "decision_id": d.decision_id,
+        "title": d.title,
+        "question": d.question,
+        "hit_policy": d.hit_policy,
+        "outcome": d.outcome,
+        "outcomes": list(d.outcomes),
+        "advice": list(d.advice),
+        "hits": [_hit_data(h) for h in d.hits],
+        "provisional_on": list(d.provisional_on),
+    }
+
+
+def _json_data(a: Assessment) -> dict[str, Any]:
+    info = a.ruleset
+    return {
+        "ruleset": {"name": info.name, "version": info.version, "fingerprint": info.fingerprint},
+        "decisions": [_decision_data(d) for d in a.decisions],
+        "needs_information": [
+            {"field": n.field, "question": n.question, "decisions": list(n.decisions)}
+            for n in a.needs_information
+        ],
+        "guideline_gaps": [
+            {"decision_id": g.decision_id, "kind": g.kind, "message": g.message}
+            for g in a.guideline_gaps
+        ],
+        "citations": [
+            {
+                "id": c.id,
+                "kind": c.kind,
+                "text": c.text,
+                "section": c.section,
+                "reference": c.reference,
+                "rationale": c.rationale,
+            }
+            for c in a.citations
+        ],
+        "parameters": [
+            {
+                "name": p.name,
+                "value": p.value,
+                "default": p.default,
+                "unit": p.unit,
+                "provenance": p.provenance,
+                "sources": list(p.sources),
+                "overridden": p.overridden,
+            }
+            for p in a.parameters
+        ],
+        "profile": a.profile,
+        "disclaimer": a.disclaimer,
+    }
 
 
 @cache

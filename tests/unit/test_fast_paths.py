@@ -4,17 +4,24 @@ mode, checked over the audit's exhaustive abstract domain and on hand-picked con
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import json
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from pht_rules import Evaluator, RuleSet
+from pht_rules import Assessment, DecisionResult, Evaluator, RuleSet
 from pht_rules._compiled import CompiledEngine, compile_stage
 from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth
 from pht_rules.domain import Abstraction
 from pht_rules.interpreter import truth
+from pht_rules.assessment import _adapter
 from pht_rules.models import PatientState
+from pht_rules.outcomes import Outcomes
+from tests.helpers import EXAMPLES, complete_patient
 
 A = Compare("symptoms.pain_at_rest", "is", True)
 B = Compare("age_years", "at_least", 18)
@@ -85,14 +92,82 @@ def _domain_states(ruleset: RuleSet, reference: Evaluator) -> Iterator[PatientSt
 
 
 def test_fast_paths_equal_the_reference_on_the_exhaustive_domain(
-    ruleset: RuleSet, interpreter: Evaluator
+    ruleset: RuleSet, interpreter: Evaluator, evaluator: Evaluator
 ) -> None:
     """Over every abstract state of every decision (the domain ``verify`` checks), the compiled
-    engine's assessment is byte-identical to the reference interpreter's."""
+    engine's assessment is byte-identical to the reference interpreter's, and the outcomes-only
+    result of every engine equals what the full assessment says."""
     checked = 0
     with Evaluator(ruleset, engine="compiled") as compiled:
         for state in _domain_states(ruleset, interpreter):
             reference = interpreter.evaluate(state)
             assert compiled.evaluate(state).to_json() == reference.to_json()
+            expected = Outcomes.of(reference)
+            assert compiled.evaluate(state, detail="outcomes") == expected
+            assert evaluator.evaluate(state, detail="outcomes") == expected
             checked += 1
     assert checked > 30_000  # the whole domain, not a sample of it
+
+
+def _patients() -> list[Any]:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.json"))]
+    return [
+        *texts,
+        complete_patient(),
+        complete_patient(loading={"current_phase": None}),
+        complete_patient(symptoms={"pain_at_rest": True}),
+        complete_patient(training={"weekly_volume_increase_percent": 40, "cross_training": None}),
+        {},
+    ]
+
+
+@pytest.mark.parametrize("indent", [None, 0, 2, 4])
+def test_json_is_the_same_text_as_the_pydantic_serializer(
+    evaluator: Evaluator, indent: int | None
+) -> None:
+    """The one-pass JSON is byte for byte what pydantic's serializer of the dataclasses gives,
+    whether or not the lazy rule hits have been read, and reads back to an equal assessment."""
+    for patient in _patients():
+        a = evaluator.evaluate(patient)
+        fresh = a.to_json(indent=indent)
+        assert a.decisions[0].hits is not None  # now built
+        expected = _adapter().dump_json(a, indent=indent).decode("utf-8")
+        assert fresh == expected == a.to_json(indent=indent)
+        assert a.to_dict() == _adapter().dump_python(a, mode="json")
+        assert Assessment.from_json(fresh) == a
+
+
+def test_lazy_results_behave_like_plain_ones(evaluator: Evaluator) -> None:
+    """Equality, hashing errors, repr, pickling, copying and ``dataclasses.replace`` of an
+    evaluated result are those of a plain :class:`DecisionResult`."""
+    a = evaluator.evaluate(complete_patient(symptoms={"pain_at_rest": True}))
+    result = a.decision("irritability")
+    plain = DecisionResult(*(getattr(result, f.name) for f in dataclasses.fields(result)))
+    assert result == plain and plain == result
+    assert repr(result) == repr(plain)
+    for clone in (pickle.loads(pickle.dumps(result)), copy.copy(result), copy.deepcopy(result)):
+        assert type(clone) is DecisionResult and clone == plain
+    assert pickle.loads(pickle.dumps(a)) == a
+    changed = dataclasses.replace(result, outcome="changed")
+    assert changed.outcome == "changed" and changed.hits == plain.hits
+    assert changed != plain
+    other = evaluator.evaluate(complete_patient()).decision("irritability")
+    assert result != other and other != plain
+
+
+def test_outcomes_only_is_small_typed_and_picklable(evaluator: Evaluator) -> None:
+    patient = complete_patient(loading={"current_phase": None})
+    out = evaluator.evaluate(patient, detail="outcomes")
+    full = evaluator.evaluate(patient)
+    assert isinstance(out, Outcomes)
+    assert out.outcomes["irritability"] == "less-irritable"
+    assert out.outcomes["loading"] == "undetermined"
+    assert "loading.current_phase" in out.needs_information
+    assert out.fired == tuple(h.rule_id for d in full.decisions for h in d.hits) != ()
+    assert pickle.loads(pickle.dumps(out)) == out
+    assert json.loads(json.dumps(out._asdict()))["outcomes"] == full.outcomes
+
+
+def test_unknown_detail_is_refused(evaluator: Evaluator) -> None:
+    with pytest.raises(ValueError, match="detail"):
+        evaluator.evaluate({}, detail="everything")  # type: ignore[call-overload]
