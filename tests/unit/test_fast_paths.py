@@ -15,10 +15,10 @@ import pytest
 
 from pht_rules import Assessment, DecisionResult, Evaluator, RuleSet
 from pht_rules._compiled import CompiledEngine, compile_stage
+from pht_rules.assessment import _adapter
 from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth
 from pht_rules.domain import Abstraction
 from pht_rules.interpreter import truth
-from pht_rules.assessment import _adapter
 from pht_rules.models import PatientState
 from pht_rules.outcomes import Outcomes
 from tests.helpers import EXAMPLES, complete_patient
