@@ -21,6 +21,7 @@ from pht_rules.interpreter import Snapshot
 from pht_rules.ruleset import RuleSet
 
 StageMatcher = Callable[[Snapshot], list[str]]
+Blocking = Callable[[Snapshot], tuple[str, ...]]
 
 _ORDER = {"at_least": ">=", "at_most": "<=", "above": ">", "below": "<"}
 
@@ -71,6 +72,49 @@ class _Source:
         if not parts:
             return "True" if conjunctive else "False"
         return "(" + (" and " if conjunctive else " or ").join(parts) + ")"
+
+    def blocking(self, cond: Condition, out: list[str], depth: int) -> None:
+        """Statements appending the unknown fields that keep ``cond`` UNKNOWN, in the order
+        :func:`~pht_rules.interpreter.explain` lists them; only reached when ``cond`` is UNKNOWN."""
+        pad = "    " * depth
+        if isinstance(cond, Compare):
+            out.append(f"{pad}_out.append({_literal(cond.field)})")
+        elif isinstance(cond, Not):
+            self.blocking(cond.part, out, depth)
+        elif isinstance(cond, AllOf | AnyOf):
+            # An UNKNOWN AllOf has no FALSE part, so a part that is not TRUE is UNKNOWN; an
+            # UNKNOWN AnyOf has no TRUE part, so a part that is not FALSE is UNKNOWN.
+            want = isinstance(cond, AllOf)
+            for part in cond.parts:
+                if isinstance(part, IsUnknown):
+                    continue  # never UNKNOWN
+                out.append(f"{pad}if not {self.expr(part, want)}:")
+                size = len(out)
+                self.blocking(part, out, depth + 1)
+                if len(out) == size:  # a part that cannot be UNKNOWN (e.g. "not unknown")
+                    out.append(f"{pad}    pass")
+        # IsUnknown is never UNKNOWN: nothing to add
+
+
+def compile_blocking(cond: Condition) -> Blocking:
+    """One function giving the unknown fields that keep a resolved ``cond`` UNKNOWN over a
+    snapshot (``()`` when it is TRUE or FALSE), as
+    :func:`~pht_rules.interpreter.undecided_fields` does."""
+    src = _Source()
+    decided = f"{src.expr(cond, True)} or {src.expr(cond, False)}"
+    body: list[str] = []
+    src.blocking(cond, body, 1)
+    lines = ["def _blocking(_s):", "    _g = _s.get"]
+    lines += [f"    {name} = _g({_literal(path)})" for path, name in src.fields.items()]
+    lines.append(f"    if {decided}:")
+    lines.append("        return ()")
+    lines.append("    _out = []")
+    lines += body
+    lines.append("    return tuple(dict.fromkeys(_out))")
+    namespace: dict[str, object] = {}
+    exec(compile("\n".join(lines), "<pht_rules compiled blocking>", "exec"), namespace)
+    blocking: Blocking = namespace["_blocking"]  # type: ignore[assignment]
+    return blocking
 
 
 def compile_stage(rules: Sequence[tuple[str, Condition]]) -> StageMatcher:

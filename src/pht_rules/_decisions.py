@@ -17,8 +17,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from pht_rules._compiled import Blocking, compile_blocking
 from pht_rules.assessment import (
     NO_RULE_MATCHED,
     DecisionResult,
@@ -34,6 +35,8 @@ from pht_rules.ruleset import Decision, Rule
 
 # Rule verdicts kept per evaluator (oldest evicted first), so that memory stays bounded.
 RULE_CACHE_LIMIT = 16384
+# Hit-policy plans kept per decision (fired rules x unknown fields; far fewer occur in practice).
+_PLAN_LIMIT = 4096
 
 _HITS = DecisionResult.__dict__["hits"]  # the slot behind DecisionResult.hits
 _FIELDS = tuple(DecisionResult.__dataclass_fields__)
@@ -61,6 +64,7 @@ class CompiledRule:
     cites: dict[str, None]
     may_ask: bool  # has an "is unknown" test: a TRUE verdict may rest on an unknown field
     tests: dict[Condition, str]  # the readable form of each leaf test
+    blocking: Blocking  # the unknown fields that keep the condition UNKNOWN, generated code
     hit_json: tuple[dict[str, Any], dict[str, Any]]  # the hit without evidence, by "selected"
 
     @staticmethod
@@ -98,6 +102,7 @@ class CompiledRule:
             cites=dict.fromkeys(rule.cites),
             may_ask=any(isinstance(leaf, IsUnknown) and leaf.expect for leaf in found),
             tests={leaf: describe(leaf) for leaf in found},
+            blocking=compile_blocking(when),
             hit_json=(hit_json(False), hit_json(True)),
         )
 
@@ -295,30 +300,115 @@ def _plain_hit_json(h: RuleHit) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class Decided:
-    """A decision result with what the assessment needs from it, worked out once."""
+class _Plan(NamedTuple):
+    """What a decision gives for one set of fired rules and one set of unknown fields; the
+    value-dependent parts (questions behind "is unknown" tests, ``provisional_on``) are listed as
+    the rules to explain."""
 
-    result: DecisionResult
-    fired: tuple[str, ...]  # the ids of the rules that fired, highest precedence first
-    asks: tuple[str, ...]  # unknown input fields to ask about
-    gap: GuidelineGap | None
+    outcome: str
+    outcomes: tuple[str, ...]
+    advice: tuple[str, ...]
+    matched: tuple[tuple[CompiledRule, bool], ...]  # with "selected"
+    fired: tuple[str, ...]
     cites: tuple[str, ...]
+    gap: GuidelineGap | None
+    ask_rules: tuple[CompiledRule, ...]  # selected rules with an "is unknown" test
+    candidates: tuple[CompiledRule, ...]  # unfired rules that could still change the outcome
 
 
-@dataclass(frozen=True, slots=True)
+class Decided:
+    """A decision's outcome with what the assessment needs from it; the
+    :class:`DecisionResult` itself is built on first use."""
+
+    __slots__ = ("_explainer", "_head", "_result", "_snapshot", "asks", "plan", "provisional")
+
+    def __init__(
+        self,
+        head: tuple[str, str, str, str],
+        plan: _Plan,
+        provisional: tuple[str, ...],
+        asks: tuple[str, ...],
+        snapshot: Mapping[str, Scalar],
+        explainer: Explainer,
+    ) -> None:
+        self._head = head
+        self.plan = plan
+        self.provisional = provisional
+        self.asks = asks  # unknown input fields to ask about
+        self._snapshot = snapshot
+        self._explainer = explainer
+        self._result: DecisionResult | None = None
+
+    @property
+    def decision_id(self) -> str:
+        return self._head[0]
+
+    @property
+    def result(self) -> DecisionResult:
+        result = self._result
+        if result is None:
+            plan = self.plan
+            result = self._result = LazyDecisionResult.pending(
+                self._head,
+                plan.outcome,
+                plan.outcomes,
+                plan.advice,
+                self.provisional,
+                plan.matched,
+                self._snapshot,
+                self._explainer,
+            )
+        return result
+
+
+class _Ranked(NamedTuple):
+    """A rule as the hit policy sees it, in precedence order."""
+
+    id: str
+    priority: int
+    outcome: str
+    advice: str
+    cites: dict[str, None]
+    may_ask: bool
+    rule: CompiledRule
+
+
 class CompiledDecision:
     """One decision with its rules compiled; :meth:`decide` applies its hit policy."""
 
-    decision: Decision
-    rules: tuple[CompiledRule, ...]
-    exported: bool  # another decision reads this outcome
-    index: int
-    fields: tuple[str, ...]  # every field its rules read
-    rule_ids: frozenset[str]
-    by_priority: tuple[CompiledRule, ...]  # highest precedence first
-    gap_outcomes: frozenset[str]
-    head: tuple[str, str, str, str]  # decision id, title, question, hit policy
+    def __init__(
+        self, decision: Decision, rules: tuple[CompiledRule, ...], exported: bool, index: int
+    ) -> None:
+        self.decision = decision
+        self.rules = rules
+        self.exported = exported  # another decision reads this outcome
+        self.index = index
+        self.fields = tuple(dict.fromkeys(f for cr in rules for f in cr.field_list))
+        self.field_set = frozenset(self.fields)
+        self.rule_ids = frozenset(cr.rule.id for cr in rules)
+        by_priority = sorted(rules, key=lambda cr: (cr.rule.priority, cr.index))
+        self.ranked = tuple(
+            _Ranked(
+                cr.rule.id, cr.rule.priority, cr.rule.outcome, cr.advice, cr.cites, cr.may_ask, cr
+            )
+            for cr in by_priority
+        )
+        self._rank = {r.id: i for i, r in enumerate(self.ranked)}
+        self._by_field: dict[str, tuple[int, ...]] = {
+            f: tuple(i for i, r in enumerate(self.ranked) if f in r.rule.fields)
+            for f in self.fields
+        }
+        self._first = decision.hit_policy == "first"
+        self._collect = decision.hit_policy == "collect"
+        self.gap_outcomes = frozenset(decision.gap_outcomes)
+        self.head = (decision.id, decision.title, decision.question, decision.hit_policy)
+        self._no_rule_gap = GuidelineGap(
+            decision.id,
+            "rule-set-gap",
+            f"No rule covers this patient for '{decision.title}': outside the guideline, "
+            "clinician judgement.",
+        )
+        self._plans: dict[tuple[frozenset[str], frozenset[str]], _Plan] = {}
 
     def decide(
         self,
@@ -329,62 +419,80 @@ class CompiledDecision:
     ) -> Decided:
         """The result for the rules that ``fired``, over ``snapshot`` (its unknown fields in
         ``unknown``). Raises :class:`RuleConflictError` when single-outcome rules disagree."""
-        d = self.decision
-        matched = [cr for cr in self.by_priority if cr.rule.id in fired]
-        if d.hit_policy == "first" and matched:
-            top: int | None = matched[0].rule.priority
-            selected = [cr for cr in matched if cr.rule.priority == top]
+        mine = fired.intersection(self.rule_ids)
+        open_fields = unknown.intersection(self.field_set)
+        key = (frozenset(mine), frozenset(open_fields))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan(mine, open_fields)
+            if len(self._plans) < _PLAN_LIMIT:  # bounded; a plan missing is only built again
+                self._plans[key] = plan
+        asks: tuple[str, ...] = ()
+        provisional: tuple[str, ...] = ()
+        if plan.ask_rules:
+            found: dict[str, None] = {}
+            for cr in plan.ask_rules:
+                found.update(dict.fromkeys(explainer(cr, snapshot).asks))
+            asks = tuple(found)
+        if plan.candidates:
+            blocking: dict[str, None] = {}
+            for cr in plan.candidates:
+                blocking.update(dict.fromkeys(cr.blocking(snapshot)))
+            provisional = tuple(blocking)
+            asks = tuple(dict.fromkeys((*asks, *provisional)))
+        if asks:
+            asks = tuple([a for a in asks if not a.startswith("decision.")])
+        return Decided(self.head, plan, provisional, asks, snapshot, explainer)
+
+    def _plan(self, mine: set[str], open_fields: set[str]) -> _Plan:
+        ranked = self.ranked
+        rank = self._rank
+        matched = [ranked[i] for i in sorted(rank[r] for r in mine)]
+        top: int | None = None
+        if matched:
+            if self._first:
+                top = matched[0].priority
+                selected = [m for m in matched if m.priority == top]
+            else:
+                selected = matched
+            outcomes = tuple(dict.fromkeys(m.outcome for m in selected))
+            if not self._collect and len(outcomes) > 1:
+                raise RuleConflictError(
+                    self.decision.id, [m.id for m in selected], [m.outcome for m in selected]
+                )
         else:
-            top = None
-            selected = matched
-        outcomes = tuple(dict.fromkeys(cr.rule.outcome for cr in selected))
-        if d.hit_policy != "collect" and len(outcomes) > 1:
-            raise RuleConflictError(
-                d.id, [cr.rule.id for cr in selected], [cr.rule.outcome for cr in selected]
-            )
-        chosen = {cr.index for cr in selected}
-        asks: dict[str, None] = {}
+            selected = []
+            outcomes = (NO_RULE_MATCHED,)
+        outcome = outcomes[0]
         cites: dict[str, None] = {}
-        for cr in matched:
-            cites.update(cr.cites)
-            if cr.may_ask and cr.index in chosen:
-                asks.update(dict.fromkeys(explainer(cr, snapshot).asks))
-        provisional: dict[str, None] = {}
-        if not unknown.isdisjoint(self.fields):
-            for cr in self.by_priority:
-                r = cr.rule
-                if top is not None and r.priority > top:
-                    break  # only rules that could outrank (or tie with) the winner matter
-                if r.id in fired or r.outcome in outcomes or unknown.isdisjoint(cr.fields):
-                    continue
-                provisional.update(dict.fromkeys(explainer(cr, snapshot).blocking))
-        outcome = outcomes[0] if outcomes else NO_RULE_MATCHED
-        advice = tuple(cr.advice for cr in matched if cr.index in chosen)
-        result = LazyDecisionResult.pending(
-            self.head,
-            outcome,
-            outcomes or (NO_RULE_MATCHED,),
-            advice,
-            tuple(provisional),
-            tuple((cr, cr.index in chosen) for cr in matched),
-            {f: v for f in self.fields if (v := snapshot.get(f)) is not None},
-            explainer,
-        )
-        asks.update(provisional)
+        for m in matched:
+            cites.update(m.cites)
+        candidates: set[int] = set()
+        for f in open_fields:
+            candidates.update(self._by_field[f])
+        explain: list[CompiledRule] = []
+        for i in sorted(candidates):
+            r = ranked[i]
+            if top is not None and r.priority > top:
+                break  # only rules that could outrank (or tie with) the winner matter
+            if r.id in mine or r.outcome in outcomes:
+                continue
+            explain.append(r.rule)
+        advice = tuple(m.advice for m in selected)
+        chosen = {m.id for m in selected}
         gap = None
         if outcome in self.gap_outcomes:
-            gap = GuidelineGap(d.id, "outside-guideline", " ".join(advice))
-        elif outcome == NO_RULE_MATCHED:
-            gap = GuidelineGap(
-                d.id,
-                "rule-set-gap",
-                f"No rule covers this patient for '{d.title}': outside the guideline, "
-                "clinician judgement.",
-            )
-        return Decided(
-            result=result,
-            fired=tuple(cr.rule.id for cr in matched),
-            asks=tuple(a for a in asks if not a.startswith("decision.")),
-            gap=gap,
+            gap = GuidelineGap(self.decision.id, "outside-guideline", " ".join(advice))
+        elif not matched:
+            gap = self._no_rule_gap
+        return _Plan(
+            outcome=outcome,
+            outcomes=outcomes,
+            advice=advice,
+            matched=tuple((m.rule, m.id in chosen) for m in matched),
+            fired=tuple(m.id for m in matched),
             cites=tuple(cites),
+            gap=gap,
+            ask_rules=tuple(m.rule for m in selected if m.may_ask),
+            candidates=tuple(explain),
         )

@@ -32,8 +32,9 @@ from pht_rules.models import PatientState, parse_state
 from pht_rules.outcomes import Outcomes
 from pht_rules.ruleset import Profile, RuleSet
 
-# Decision results kept per evaluator (oldest evicted first), so that memory stays bounded.
-_DECISION_CACHE_LIMIT = 8192
+# Results kept per evaluator for the patient states seen last (oldest evicted first), so that
+# memory stays bounded; a state seen again costs its validation and one lookup.
+_STATE_CACHE_LIMIT = 4096
 
 Detail = Literal["full", "outcomes"]
 """How much :meth:`Evaluator.evaluate` returns: the explained :class:`Assessment` (``"full"``)
@@ -75,17 +76,7 @@ class Evaluator:
                 rules.append(CompiledRule.build(r, index, self.params))
                 index += 1
             decisions.append(
-                CompiledDecision(
-                    decision=d,
-                    rules=tuple(rules),
-                    exported=f"decision.{d.id}" in read,
-                    index=len(decisions),
-                    fields=tuple(dict.fromkeys(f for r in d.rules for f in r.fields)),
-                    rule_ids=frozenset(r.id for r in d.rules),
-                    by_priority=tuple(sorted(rules, key=lambda cr: (cr.rule.priority, cr.index))),
-                    gap_outcomes=frozenset(d.gap_outcomes),
-                    head=(d.id, d.title, d.question, d.hit_policy),
-                )
+                CompiledDecision(d, tuple(rules), f"decision.{d.id}" in read, len(decisions))
             )
         self._decisions = tuple(decisions)
         self._stages = tuple(
@@ -116,7 +107,7 @@ class Evaluator:
         fields = ruleset.fields
         self._questions = {path: spec.question for path, spec in fields.items()}
         self._explainer = Explainer()
-        self._decision_cache: OrderedDict[tuple[Any, ...], Decided] = OrderedDict()
+        self._state_cache: OrderedDict[tuple[Any, ...], list[Decided]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._engine: RuleEngine = create_engine(engine, ruleset, self.params)
 
@@ -151,91 +142,73 @@ class Evaluator:
         if detail != "full" and detail != "outcomes":
             raise ValueError(f"unknown detail {detail!r}; choose 'full' or 'outcomes'")
         model = state if isinstance(state, PatientState) else parse_state(state)
-        snapshot: dict[str, Scalar] = {}
-        unknown: set[str] = set()
-        for path, value in zip(self._paths, self._get_inputs(model), strict=True):
-            if value is None:
-                unknown.add(path)
-            else:
-                snapshot[path] = value
-        decided: list[Decided | None] = [None] * len(self._decisions)
-        matches = self._engine.matches
-        for stage, stage_decisions in self._stages:
-            fired = set(matches(stage, snapshot))
-            for cd in stage_decisions:
-                done = self._decide(cd, fired, snapshot, unknown)
-                decided[cd.index] = done
-                if cd.exported:
-                    key = f"decision.{cd.decision.id}"
-                    outcome = done.result.outcome
-                    if outcome in (UNDETERMINED, NO_RULE_MATCHED):
-                        unknown.add(key)
-                    else:
-                        snapshot[key] = outcome
-        results: list[Decided] = decided  # type: ignore[assignment]  # every slot filled
+        values = self._get_inputs(model)
+        results = self._state_cache.get(values)
+        if results is None:
+            results = self._decide_all(values)
+            cache = self._state_cache
+            with self._cache_lock:
+                if len(cache) >= _STATE_CACHE_LIMIT:
+                    cache.popitem(last=False)
+                cache[values] = results
         if detail == "outcomes":
             return self._outcomes(results)
         return self._assessment(results)
 
     __call__ = evaluate
 
-    def _decide(
-        self,
-        cd: CompiledDecision,
-        fired: set[str],
-        snapshot: Mapping[str, Scalar],
-        unknown: set[str],
-    ) -> Decided:
-        # A decision's result is a function of which of its rules fired and of the values its
-        # rules read (unknown included): built once per combination, oldest evicted first.
-        key = (
-            cd.index,
-            frozenset(fired.intersection(cd.rule_ids)),
-            tuple(map(snapshot.get, cd.fields)),
-        )
-        done = self._decision_cache.get(key)
-        if done is None:
-            done = self._build_decision(cd, fired, snapshot, unknown)
-            cache = self._decision_cache
-            with self._cache_lock:
-                if len(cache) >= _DECISION_CACHE_LIMIT:
-                    cache.popitem(last=False)
-                cache[key] = done
-        return done
-
-    def _build_decision(
-        self,
-        cd: CompiledDecision,
-        fired: set[str],
-        snapshot: Mapping[str, Scalar],
-        unknown: set[str],
-    ) -> Decided:
-        return cd.decide(fired, snapshot, unknown, self._explainer)
+    def _decide_all(self, values: tuple[Scalar | None, ...]) -> list[Decided]:
+        # Every decision's result is a function of the input values alone.
+        snapshot: dict[str, Scalar] = {}
+        unknown: set[str] = set()
+        for path, value in zip(self._paths, values, strict=True):
+            if value is None:
+                unknown.add(path)
+            else:
+                snapshot[path] = value
+        decided: list[Decided | None] = [None] * len(self._decisions)
+        matches = self._engine.matches
+        explainer = self._explainer
+        for stage, stage_decisions in self._stages:
+            fired = set(matches(stage, snapshot))
+            for cd in stage_decisions:
+                done = cd.decide(fired, snapshot, unknown, explainer)
+                decided[cd.index] = done
+                if cd.exported:
+                    key = f"decision.{cd.decision.id}"
+                    outcome = done.plan.outcome
+                    if outcome in (UNDETERMINED, NO_RULE_MATCHED):
+                        unknown.add(key)
+                    else:
+                        snapshot[key] = outcome
+        return decided  # type: ignore[return-value]  # every slot is filled
 
     def _needs(self, decided: list[Decided]) -> list[tuple[str, dict[str, None]]]:
         needs: dict[str, dict[str, None]] = {}
         for done in decided:
             for path in done.asks:
-                needs.setdefault(path, {})[done.result.decision_id] = None
+                needs.setdefault(path, {})[done.decision_id] = None
         if len(needs) < 2:
             return list(needs.items())
         return sorted(needs.items(), key=lambda kv: _field_rank(kv[0]))
 
     def _outcomes(self, decided: list[Decided]) -> Outcomes:
         return Outcomes(
-            outcomes={done.result.decision_id: done.result.outcome for done in decided},
-            all_outcomes={done.result.decision_id: done.result.outcomes for done in decided},
-            fired=tuple(rid for done in decided for rid in done.fired),
+            outcomes={done.decision_id: done.plan.outcome for done in decided},
+            all_outcomes={done.decision_id: done.plan.outcomes for done in decided},
+            fired=tuple(rid for done in decided for rid in done.plan.fired),
             needs_information=tuple(path for path, _ in self._needs(decided)),
             guideline_gaps={
-                done.gap.decision_id: done.gap.kind for done in decided if done.gap is not None
+                done.decision_id: done.plan.gap.kind
+                for done in decided
+                if done.plan.gap is not None
             },
         )
 
     def _assessment(self, decided: list[Decided]) -> Assessment:
         cited: dict[str, None] = {}
         for done in decided:
-            cited.update(dict.fromkeys(done.cites))
+            cited.update(dict.fromkeys(done.plan.cites))
         questions = self._questions
         need_items = tuple(
             InformationNeed(path, questions[path], tuple(decisions))
@@ -247,7 +220,7 @@ class Evaluator:
             ruleset=self._info,
             decisions=tuple(done.result for done in decided),
             needs_information=need_items,
-            guideline_gaps=tuple(done.gap for done in decided if done.gap is not None),
+            guideline_gaps=tuple(done.plan.gap for done in decided if done.plan.gap is not None),
             citations=citations,
             parameters=self._parameters,
             profile=self.profile_name,

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from pht_rules import Assessment, DecisionResult, Evaluator, RuleSet
-from pht_rules._compiled import CompiledEngine, compile_stage
+from pht_rules._compiled import CompiledEngine, compile_blocking, compile_stage
 from pht_rules.assessment import _adapter
-from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth
-from pht_rules.domain import Abstraction
-from pht_rules.interpreter import truth
+from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth, resolve
+from pht_rules.domain import Abstraction, snapshot_of
+from pht_rules.fields import UNDETERMINED
+from pht_rules.interpreter import truth, undecided_fields
 from pht_rules.models import PatientState
 from pht_rules.outcomes import Outcomes
 from tests.helpers import EXAMPLES, complete_patient
@@ -62,6 +63,13 @@ def test_compiled_condition_fires_exactly_when_true(cond: Any) -> None:
         assert (match(snapshot) == ["r"]) == (truth(cond, snapshot) is Truth.TRUE), snapshot
 
 
+@pytest.mark.parametrize("cond", CONDITIONS, ids=str)
+def test_compiled_blocking_fields_are_the_interpreters(cond: Any) -> None:
+    blocking = compile_blocking(cond)
+    for snapshot in SNAPSHOTS:
+        assert blocking(snapshot) == undecided_fields(cond, snapshot), snapshot
+
+
 def test_compiled_stage_keeps_rule_order() -> None:
     match = compile_stage([("b", B), ("a", AnyOf((A, B))), ("c", Not(A))])
     assert match({"age_years": 30, "symptoms.pain_at_rest": False}) == ["b", "a", "c"]
@@ -84,11 +92,13 @@ def test_compiled_engine_refuses_after_close(ruleset: RuleSet) -> None:
         engine.matches(1, {})
 
 
-def _domain_states(ruleset: RuleSet, reference: Evaluator) -> Iterator[PatientState]:
+def _domain_states(
+    ruleset: RuleSet, reference: Evaluator
+) -> Iterator[tuple[str, PatientState, Assessment | None]]:
     abstraction = Abstraction(ruleset, reference.params, reference.evaluate)
     for d in ruleset.decisions:
         for sample in abstraction.samples(d.id):
-            yield sample.state
+            yield d.id, sample.state, sample.assessment
 
 
 def test_fast_paths_equal_the_reference_on_the_exhaustive_domain(
@@ -98,13 +108,25 @@ def test_fast_paths_equal_the_reference_on_the_exhaustive_domain(
     engine's assessment is byte-identical to the reference interpreter's, and the outcomes-only
     result of every engine equals what the full assessment says."""
     checked = 0
+    conditions = {
+        d.id: [(r.id, resolve(r.when, interpreter.params)) for r in d.rules]
+        for d in ruleset.decisions
+    }
+    blocking = {rid: compile_blocking(c) for conds in conditions.values() for rid, c in conds}
     with Evaluator(ruleset, engine="compiled") as compiled:
-        for state in _domain_states(ruleset, interpreter):
-            reference = interpreter.evaluate(state)
+        for decision_id, state, reference in _domain_states(ruleset, interpreter):
+            assert reference is not None  # the shipped rules never conflict
             assert compiled.evaluate(state).to_json() == reference.to_json()
             expected = Outcomes.of(reference)
             assert compiled.evaluate(state, detail="outcomes") == expected
             assert evaluator.evaluate(state, detail="outcomes") == expected
+            # The generated "what keeps this rule undecided" code against the interpreter's.
+            snapshot: dict[str, Any] = snapshot_of(state)
+            for d in reference.decisions:
+                if d.outcome not in (UNDETERMINED, "no-rule-matched"):
+                    snapshot[f"decision.{d.decision_id}"] = d.outcome
+            for rid, cond in conditions[decision_id]:
+                assert blocking[rid](snapshot) == undecided_fields(cond, snapshot), rid
             checked += 1
     assert checked > 30_000  # the whole domain, not a sample of it
 
