@@ -16,6 +16,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+__all__ = [
+    "EvaluationError",
+    "FieldProblem",
+    "PatientStateError",
+    "PhtRulesError",
+    "ProfileError",
+    "RuleConflictError",
+    "RuleFileError",
+    "RuleProblem",
+]
+
 
 class PhtRulesError(Exception):
     """Root of every error that pht_rules raises on purpose."""

@@ -17,10 +17,18 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
-from pht_rules._loader import bundled_rules, load_rules
-from pht_rules.assessment import Assessment, Citation, DecisionResult, RuleHit
-from pht_rules.catalogue import CatalogueEntry
-from pht_rules.conditions import AllOf, AnyOf, Compare, Condition, IsUnknown, Not, describe
+from pht_rules.definitions.catalogue import CatalogueEntry
+from pht_rules.definitions.conditions import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    IsUnknown,
+    Not,
+    describe,
+)
+from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.evaluation.assessment import Assessment, Citation, DecisionResult, RuleHit
 from pht_rules.fhir.codes import (
     FINGERPRINT_SYSTEM,
     ITEMS_SYSTEM,
@@ -29,7 +37,7 @@ from pht_rules.fhir.codes import (
     library_url,
     plan_definition_url,
 )
-from pht_rules.ruleset import RuleSet
+from pht_rules.loading import bundled_rules, load_rules
 
 __all__ = [
     "Weight",

@@ -35,8 +35,8 @@ from pht_rules.fhir.codes import (
     UNKNOWN,
     YES,
 )
-from pht_rules.fields import FieldSpec, input_fields
-from pht_rules.models import PatientState
+from pht_rules.patient.fields import FieldSpec, input_fields
+from pht_rules.patient.model import PatientState
 
 __all__ = [
     "answer_display",

@@ -23,8 +23,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pht_rules.errors import PhtRulesError
-from pht_rules.invariants import (
+from pht_rules.audit.invariants import (
     INVARIANTS,
     RED_FLAG_OUTCOMES,
     Advice,
@@ -32,7 +31,8 @@ from pht_rules.invariants import (
     Violation,
     check_invariants,
 )
-from pht_rules.models import PatientState
+from pht_rules.errors import PhtRulesError
+from pht_rules.patient.model import PatientState
 from pht_rules.testing.adapters import Wrapper
 from pht_rules.testing.budget import kit_settings
 from pht_rules.testing.metamorphic import RELATIONS, Relation, RelationContext, aggression

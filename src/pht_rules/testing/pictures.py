@@ -37,8 +37,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pht_rules.models import LoadingPhase, PatientState
-from pht_rules.ruleset import RuleSet
+from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.patient.model import LoadingPhase, PatientState
 from pht_rules.testing._rules import ProfileLike, options
 from pht_rules.testing.strategies import (
     CLEAR_SCREEN,

@@ -25,10 +25,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pht_rules.domain import thresholds
-from pht_rules.fields import FieldSpec, input_fields
-from pht_rules.models import PatientState
-from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.audit.abstraction import thresholds
+from pht_rules.definitions.ruleset import Profile, RuleSet
+from pht_rules.patient.fields import FieldSpec, input_fields
+from pht_rules.patient.model import PatientState
 from pht_rules.testing._rules import ProfileLike, options, params_of, rules_of, unwrap
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]

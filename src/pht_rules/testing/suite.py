@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import pytest
 from hypothesis import settings
 
-from pht_rules.invariants import INVARIANTS, Invariant
+from pht_rules.audit.invariants import INVARIANTS, Invariant
 from pht_rules.testing.adapters import Wrapper
 from pht_rules.testing.budget import kit_settings
 from pht_rules.testing.checks import (

@@ -24,7 +24,7 @@ re-wrapping the article does not count as drift. To (re)compute them::
     python -m pht_rules.audit fingerprints ARTICLE.txt [--rules DIR]
 
 The report renders as Markdown, JSON or a self-contained HTML page; the verification report of
-:mod:`pht_rules.verification` renders here too, as text or JSON.
+:mod:`pht_rules.audit.verify` renders here too, as text or JSON.
 """
 
 from __future__ import annotations
@@ -45,12 +45,12 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
-from pht_rules._loader import CATALOGUE, bundled_rules, load_rules
-from pht_rules.conditions import Compare, ParamRef, leaves
+from pht_rules.audit.verify import Finding as VerificationFinding
+from pht_rules.audit.verify import VerificationReport
+from pht_rules.definitions.conditions import Compare, ParamRef, leaves
+from pht_rules.definitions.ruleset import Profile, Provenance, Rule, RuleSet
 from pht_rules.errors import RuleFileError, RuleProblem
-from pht_rules.ruleset import Profile, Provenance, Rule, RuleSet
-from pht_rules.verification import Finding as VerificationFinding
-from pht_rules.verification import VerificationReport
+from pht_rules.loading import CATALOGUE, bundled_rules, load_rules
 
 __all__ = [
     "AuditFinding",
@@ -1252,16 +1252,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = Path(args.article).read_text(encoding="utf-8")
     except RuleFileError as exc:
         for problem in exc.problems:
-            print(f"pht_rules.audit: {problem}", file=sys.stderr)
+            print(f"pht_rules.audit.traceability: {problem}", file=sys.stderr)
         return 4
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"pht_rules.audit: cannot read {args.article}: {exc}", file=sys.stderr)
+        print(f"pht_rules.audit.traceability: cannot read {args.article}: {exc}", file=sys.stderr)
         return 6
     headings = list(dict.fromkeys(normalise(e.section or "") for e in ruleset.catalogue.statements))
     try:
         sections = fingerprint_sections(text, headings)
     except ValueError as exc:
-        print(f"pht_rules.audit: {exc}", file=sys.stderr)
+        print(f"pht_rules.audit.traceability: {exc}", file=sys.stderr)
         return 1
     sys.stdout.write(fingerprints_yaml(sections))
     return 0

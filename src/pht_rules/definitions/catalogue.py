@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+__all__ = ["Catalogue", "CatalogueEntry", "EntryKind"]
+
 EntryKind = Literal["article", "literature", "secondary", "not-verified", "assumption"]
 
 

@@ -25,12 +25,28 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pht_rules.assessment import NO_RULE_MATCHED, Assessment
-from pht_rules.conditions import Compare, leaves, resolve
+from pht_rules.definitions.conditions import Compare, leaves, resolve
+from pht_rules.definitions.ruleset import Decision, RuleSet
 from pht_rules.errors import PatientStateError, PhtRulesError
-from pht_rules.fields import UNDETERMINED, FieldSpec, Scalar
-from pht_rules.models import PatientState, parse_state
-from pht_rules.ruleset import Decision, RuleSet
+from pht_rules.evaluation.assessment import NO_RULE_MATCHED, Assessment
+from pht_rules.patient.fields import UNDETERMINED, FieldSpec, Scalar
+from pht_rules.patient.model import PatientState, parse_state
+
+__all__ = [
+    "Abstraction",
+    "DecisionDomain",
+    "Evaluate",
+    "Region",
+    "Sample",
+    "Value",
+    "concretise",
+    "cut_points",
+    "input_fields_of",
+    "regions",
+    "snapshot_of",
+    "state_from_snapshot",
+    "thresholds",
+]
 
 
 @dataclass(frozen=True, slots=True)

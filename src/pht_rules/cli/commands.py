@@ -27,17 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from pht_rules import __version__
-from pht_rules._loader import bundled_rules, load_rules
-from pht_rules.assessment import assessment_json_schema
-from pht_rules.audit import (
+from pht_rules.audit.cases import CaseRunner, load_cases
+from pht_rules.audit.diff.behavioural import Side, diff, diff_json, render_diff
+from pht_rules.audit.traceability import (
     audit,
     read_source_sections,
     render_audit,
     render_verification,
     verification_json,
 )
-from pht_rules.cases import CaseRunner, load_cases
-from pht_rules.diff import Side, diff, diff_json, render_diff
+from pht_rules.audit.verify import verify
+from pht_rules.definitions.ruleset import Profile, RuleSet
 from pht_rules.errors import (
     EvaluationError,
     PatientStateError,
@@ -45,11 +45,31 @@ from pht_rules.errors import (
     RuleFileError,
     RuleProblem,
 )
-from pht_rules.evaluator import Evaluator
-from pht_rules.explain import render_explanation
-from pht_rules.models import PatientState
-from pht_rules.ruleset import Profile, RuleSet
-from pht_rules.verification import verify
+from pht_rules.evaluation.assessment import assessment_json_schema
+from pht_rules.evaluation.evaluator import Evaluator
+from pht_rules.evaluation.explanation import render_explanation
+from pht_rules.loading import bundled_rules, load_rules
+from pht_rules.patient.model import PatientState
+
+__all__ = [
+    "EXIT_CHECK_FAILED",
+    "EXIT_EVALUATION",
+    "EXIT_INPUT",
+    "EXIT_IO",
+    "EXIT_OK",
+    "EXIT_RULES",
+    "EXIT_USAGE",
+    "build_parser",
+    "cmd_audit",
+    "cmd_check",
+    "cmd_diff",
+    "cmd_evaluate",
+    "cmd_explain",
+    "cmd_rules",
+    "cmd_schema",
+    "cmd_verify",
+    "main",
+]
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INPUT, EXIT_RULES, EXIT_EVALUATION, EXIT_IO = range(7)
 

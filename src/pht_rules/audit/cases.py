@@ -34,9 +34,11 @@ from typing import Any
 
 import yaml
 
+from pht_rules.definitions.ruleset import Profile, RuleSet
 from pht_rules.errors import PhtRulesError, RuleFileError, RuleProblem
-from pht_rules.evaluator import Evaluator
-from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.evaluation.evaluator import Evaluator
+
+__all__ = ["CaseResult", "CaseRunner", "ClinicalCase", "load_cases"]
 
 _EXPECT_KEYS = ("outcomes", "outcome_sets", "fired", "not_fired", "needs_information", "gaps")
 
@@ -173,7 +175,7 @@ class CaseRunner:
     """Runs clinical cases against a rule set, compiling one evaluator per profile."""
 
     def __init__(self, ruleset: RuleSet | None = None, *, engine: str = "durable") -> None:
-        from pht_rules._loader import load_rules
+        from pht_rules.loading import load_rules
 
         self.ruleset = ruleset if ruleset is not None else load_rules()
         self.engine = engine

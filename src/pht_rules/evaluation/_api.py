@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from pht_rules._loader import load_rules
-from pht_rules.assessment import Assessment
-from pht_rules.evaluator import Evaluator
-from pht_rules.models import PatientState
-from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.definitions.ruleset import Profile, RuleSet
+from pht_rules.evaluation.assessment import Assessment
+from pht_rules.evaluation.evaluator import Evaluator
+from pht_rules.loading import load_rules
+from pht_rules.patient.model import PatientState
 
-__all__ = ["evaluate", "load_rules", "patient_state_json_schema"]
+__all__ = ["evaluate", "patient_state_json_schema"]
 
 _lock = threading.Lock()
 

@@ -23,8 +23,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pht_rules.assessment import Assessment, DecisionResult
-from pht_rules.models import PatientState
+from pht_rules.evaluation.assessment import Assessment, DecisionResult
+from pht_rules.patient.model import PatientState
+
+__all__ = [
+    "ESCALATING",
+    "HALTED_DECISIONS",
+    "INVARIANTS",
+    "PERMISSIVE_RUNNING",
+    "PHASE_ORDER",
+    "RED_FLAG_OUTCOMES",
+    "SCREEN_FIELDS",
+    "Advice",
+    "Check",
+    "Finding",
+    "Invariant",
+    "Violation",
+    "check_invariants",
+    "clinically_irritable",
+    "red_flags",
+]
 
 Finding = tuple[str | None, str]
 """What a check yields: the decision whose advice breaks the invariant (if one does) and why."""

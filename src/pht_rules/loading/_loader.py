@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Rule files -> a validated :class:`~pht_rules.ruleset.RuleSet`.
+"""Rule files -> a validated :class:`~pht_rules.definitions.ruleset.RuleSet`.
 
 A rule directory holds ``ruleset.yaml`` (name, version, decisions in report order),
 ``parameters.yaml``, ``catalogue.yaml`` and one ``<decision>.yaml`` per decision. Every rule is
@@ -23,8 +23,8 @@ from typing import Any, cast
 
 import yaml
 
-from pht_rules.catalogue import Catalogue, CatalogueEntry, EntryKind
-from pht_rules.conditions import (
+from pht_rules.definitions.catalogue import Catalogue, CatalogueEntry, EntryKind
+from pht_rules.definitions.conditions import (
     OPERATORS,
     ORDERING_OPERATORS,
     SET_OPERATORS,
@@ -37,9 +37,11 @@ from pht_rules.conditions import (
     Operator,
     ParamRef,
 )
+from pht_rules.definitions.ruleset import Decision, DetailValue, HitPolicy, Parameter, Rule, RuleSet
 from pht_rules.errors import RuleFileError, RuleProblem
-from pht_rules.fields import UNDETERMINED, FieldSpec, decision_field, input_fields
-from pht_rules.ruleset import Decision, DetailValue, HitPolicy, Parameter, Rule, RuleSet
+from pht_rules.patient.fields import UNDETERMINED, FieldSpec, decision_field, input_fields
+
+__all__ = ["CATALOGUE", "MANIFEST", "PARAMETERS", "bundled_rules", "load_rules"]
 
 MANIFEST, PARAMETERS, CATALOGUE = "ruleset.yaml", "parameters.yaml", "catalogue.yaml"
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")

@@ -9,7 +9,7 @@ changed (field by field: priority, condition, outcome, advice, details, citation
 effective thresholds: for each numeric field, the comparisons the rules make with it once
 parameters are resolved.
 
-The behavioural diff is exact. It uses the abstraction of :mod:`pht_rules.domain` over the *joint*
+The behavioural diff is exact. It uses the abstraction of :mod:`pht_rules.audit.abstraction` over the *joint*
 split points of both sides, so inside every numeric region both rule sets answer uniformly. A
 decision that reads another decision's outcome sees it as a *pair* (outcome under A, outcome under
 B) ranging over the pairs that actually occur, each with a witness patient - exact because the
@@ -36,10 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pht_rules.assessment import NO_RULE_MATCHED
-from pht_rules.audit import parameter_users
-from pht_rules.conditions import Compare, describe, leaves, resolve
-from pht_rules.domain import (
+from pht_rules.audit.abstraction import (
     Region,
     concretise,
     cut_points,
@@ -47,12 +44,15 @@ from pht_rules.domain import (
     regions,
     snapshot_of,
 )
+from pht_rules.audit.documents.clinical_logic import render_condition
+from pht_rules.audit.traceability import parameter_users
+from pht_rules.definitions.conditions import Compare, describe, leaves, resolve
+from pht_rules.definitions.ruleset import Decision, Profile, Rule, RuleSet
 from pht_rules.errors import PhtRulesError, RuleConflictError
-from pht_rules.evaluator import Evaluator
-from pht_rules.fields import UNDETERMINED, Scalar
-from pht_rules.models import PatientState
-from pht_rules.reference import render_condition
-from pht_rules.ruleset import Decision, Profile, Rule, RuleSet
+from pht_rules.evaluation.assessment import NO_RULE_MATCHED
+from pht_rules.evaluation.evaluator import Evaluator
+from pht_rules.patient.fields import UNDETERMINED, Scalar
+from pht_rules.patient.model import PatientState
 
 __all__ = [
     "Answer",

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
 """Exact verification of a rule set over its whole input domain (``pht-rules verify``).
 
-For every decision, every state of its finite abstraction (:mod:`pht_rules.domain`) is made into a
+For every decision, every state of its finite abstraction (:mod:`pht_rules.audit.abstraction`) is made into a
 valid patient and assessed by the reference interpreter. Checked for each state:
 
 - completeness: the decision has an outcome (a gap is reported with an example patient);
 - consistency: no two rules disagree where the hit policy forbids it;
-- the clinical safety invariants (:mod:`pht_rules.invariants`);
+- the clinical safety invariants (:mod:`pht_rules.audit.invariants`);
 - optionally, that the compiled durable-rules engine gives the identical assessment.
 
 Across the domain: rules that never fire (dead) and rules that fire but are always outranked
@@ -20,12 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pht_rules.assessment import NO_RULE_MATCHED
-from pht_rules.domain import Abstraction, Region, Value
+from pht_rules.audit.abstraction import Abstraction, Region, Value
+from pht_rules.audit.invariants import INVARIANTS, Invariant
+from pht_rules.definitions.ruleset import Profile, RuleSet
 from pht_rules.errors import RuleConflictError
-from pht_rules.evaluator import Evaluator
-from pht_rules.invariants import INVARIANTS, Invariant
-from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.evaluation.assessment import NO_RULE_MATCHED
+from pht_rules.evaluation.evaluator import Evaluator
+
+__all__ = ["DecisionCheck", "Finding", "FindingKind", "VerificationReport", "verify"]
 
 FindingKind = Literal[
     "gap", "conflict", "dead-rule", "shadowed-rule", "invariant", "engine-mismatch", "error"

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Patient state -> :class:`~pht_rules.assessment.Assessment`.
+"""Patient state -> :class:`~pht_rules.evaluation.assessment.Assessment`.
 
 An :class:`Evaluator` holds one rule set compiled for one profile. Decisions are evaluated stage by
 stage (a decision that reads another decision's outcome runs after it); the engine says which rules
@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from pht_rules.assessment import (
+from pht_rules.definitions.conditions import Condition, IsUnknown, Truth, describe, resolve
+from pht_rules.definitions.ruleset import Decision, Profile, Rule, RuleSet
+from pht_rules.engine.interface import EngineName, RuleEngine, create_engine
+from pht_rules.engine.interpreter import explain
+from pht_rules.errors import RuleConflictError
+from pht_rules.evaluation.assessment import (
     DISCLAIMER,
     NO_RULE_MATCHED,
     Assessment,
@@ -30,13 +35,10 @@ from pht_rules.assessment import (
     RuleHit,
     RuleSetInfo,
 )
-from pht_rules.conditions import Condition, IsUnknown, Truth, describe, resolve
-from pht_rules.engine import EngineName, RuleEngine, create_engine
-from pht_rules.errors import RuleConflictError
-from pht_rules.fields import UNDETERMINED, Scalar, input_fields
-from pht_rules.interpreter import explain
-from pht_rules.models import PatientState, parse_state
-from pht_rules.ruleset import Decision, Profile, Rule, RuleSet
+from pht_rules.patient.fields import UNDETERMINED, Scalar, input_fields
+from pht_rules.patient.model import PatientState, parse_state
+
+__all__ = ["Evaluator"]
 
 # Rule verdicts and decision results kept per evaluator (oldest evicted first), so that memory
 # stays bounded (about 15 MB when both are full).
@@ -119,7 +121,7 @@ class Evaluator:
         engine: EngineName = "durable",
     ) -> None:
         if ruleset is None:
-            from pht_rules._loader import load_rules
+            from pht_rules.loading import load_rules
 
             ruleset = load_rules()
         self.ruleset = ruleset

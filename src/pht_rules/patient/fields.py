@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The fields a rule may read: every leaf of :class:`~pht_rules.models.PatientState`, by dotted path.
+"""The fields a rule may read: every leaf of :class:`~pht_rules.patient.model.PatientState`, by dotted path.
 
 Derived from the model itself, so a rule is checked against exactly what a patient state can hold.
 Decision outcomes are fields too (``decision.<id>``), added by the rule set that defines them.
@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from pht_rules.models import PatientState
+from pht_rules.patient.model import PatientState
+
+__all__ = ["UNDETERMINED", "FieldKind", "FieldSpec", "Scalar", "decision_field", "input_fields"]
 
 FieldKind = Literal["bool", "int", "enum"]
 Scalar = bool | int | str

@@ -13,6 +13,22 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
+__all__ = [
+    "DISCLAIMER",
+    "NO_RULE_MATCHED",
+    "Assessment",
+    "Citation",
+    "DecisionResult",
+    "Evidence",
+    "GuidelineGap",
+    "InformationNeed",
+    "ParameterInForce",
+    "RuleHit",
+    "RuleSetInfo",
+    "Value",
+    "assessment_json_schema",
+]
+
 Value = bool | int | str | None
 
 DISCLAIMER = (

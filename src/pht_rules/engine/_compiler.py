@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pht_rules.conditions import (
+from pht_rules.definitions.conditions import (
     NEGATED,
     AllOf,
     Compare,
@@ -23,7 +23,9 @@ from pht_rules.conditions import (
     Not,
     resolve,
 )
-from pht_rules.ruleset import RuleSet
+from pht_rules.definitions.ruleset import RuleSet
+
+__all__ = ["STAGE_KEY", "compile_condition", "compile_ruleset", "fact_key"]
 
 STAGE_KEY = "stage"
 _DURABLE_OP = {

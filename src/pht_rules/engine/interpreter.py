@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pht_rules.conditions import (
+from pht_rules.definitions.conditions import (
     AllOf,
     Compare,
     Condition,
@@ -20,7 +20,9 @@ from pht_rules.conditions import (
     Truth,
     compare,
 )
-from pht_rules.fields import Scalar
+from pht_rules.patient.fields import Scalar
+
+__all__ = ["Snapshot", "explain", "truth", "undecided_fields", "witness"]
 
 Snapshot = Mapping[str, Scalar]
 """Known field values by path; a path that is absent is unknown."""

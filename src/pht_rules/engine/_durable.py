@@ -19,10 +19,12 @@ from collections.abc import Mapping, Sequence
 
 import durable_rules_engine as dre
 
-from pht_rules._compiler import STAGE_KEY, compile_ruleset, fact_key
+from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.engine._compiler import STAGE_KEY, compile_ruleset, fact_key
+from pht_rules.engine.interpreter import Snapshot
 from pht_rules.errors import EvaluationError
-from pht_rules.interpreter import Snapshot
-from pht_rules.ruleset import RuleSet
+
+__all__ = ["DurableEngine"]
 
 _SID = "pht"
 _FACT_ID = "snapshot"

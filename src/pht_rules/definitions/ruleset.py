@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Rule definitions as frozen data: rules, decisions, parameters and the rule set that holds them.
 
-Nothing here knows about a rule engine; :mod:`pht_rules._loader` builds these objects from rule
+Nothing here knows about a rule engine; :mod:`pht_rules.loading._loader` builds these objects from rule
 files, and the engines compile them.
 """
 
@@ -12,10 +12,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pht_rules.catalogue import Catalogue
-from pht_rules.conditions import Condition, fields_read
+from pht_rules.definitions.catalogue import Catalogue
+from pht_rules.definitions.conditions import Condition, fields_read
 from pht_rules.errors import FieldProblem, ProfileError
-from pht_rules.fields import FieldSpec
+from pht_rules.patient.fields import FieldSpec
+
+__all__ = [
+    "Decision",
+    "DetailValue",
+    "HitPolicy",
+    "Parameter",
+    "Profile",
+    "Provenance",
+    "Rule",
+    "RuleSet",
+]
 
 HitPolicy = Literal["unique", "first", "collect"]
 """How a decision's matching rules combine (DMN hit policies).

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import textwrap
 
-from pht_rules.assessment import Assessment
+from pht_rules.evaluation.assessment import Assessment
+
+__all__ = ["render_explanation"]
 
 _WIDTH = 96
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol
 
-from pht_rules.conditions import Condition, Truth, resolve
+from pht_rules.definitions.conditions import Condition, Truth, resolve
+from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.engine.interpreter import Snapshot, truth
 from pht_rules.errors import EvaluationError
-from pht_rules.interpreter import Snapshot, truth
-from pht_rules.ruleset import RuleSet
+
+__all__ = ["EngineName", "InterpreterEngine", "RuleEngine", "create_engine"]
 
 EngineName = Literal["durable", "interpreter"]
 
@@ -62,7 +64,7 @@ def create_engine(name: EngineName, ruleset: RuleSet, params: Mapping[str, int])
     if name == "interpreter":
         return InterpreterEngine(ruleset, params)
     if name == "durable":
-        from pht_rules._durable import DurableEngine
+        from pht_rules.engine._durable import DurableEngine
 
         return DurableEngine(ruleset, params)
     raise ValueError(f"unknown engine {name!r}; choose 'durable' or 'interpreter'")

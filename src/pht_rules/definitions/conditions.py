@@ -17,7 +17,29 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from pht_rules.fields import Scalar
+from pht_rules.patient.fields import Scalar
+
+__all__ = [
+    "NEGATED",
+    "OPERATORS",
+    "ORDERING_OPERATORS",
+    "SET_OPERATORS",
+    "AllOf",
+    "AnyOf",
+    "Compare",
+    "Condition",
+    "IsUnknown",
+    "Not",
+    "Operand",
+    "Operator",
+    "ParamRef",
+    "Truth",
+    "compare",
+    "describe",
+    "fields_read",
+    "leaves",
+    "resolve",
+]
 
 Operator = Literal["is", "is_not", "one_of", "none_of", "at_least", "at_most", "above", "below"]
 

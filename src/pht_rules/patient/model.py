@@ -16,6 +16,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pht_rules.errors import FieldProblem, PatientStateError
 
+__all__ = [
+    "LoadingHistory",
+    "LoadingPhase",
+    "Onset",
+    "PainSite",
+    "PatientState",
+    "Presentation",
+    "Symptoms",
+    "TrainingLoad",
+    "TreatmentOutcome",
+    "TreatmentsTried",
+    "parse_state",
+]
+
 Onset = Literal["gradual", "sudden"]
 PainSite = Literal["ischial-tuberosity", "elsewhere"]
 LoadingPhase = Literal["not-started", "isometric", "heavy-load", "plyometric"]
