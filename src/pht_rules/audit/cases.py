@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 from pht_rules.definitions.ruleset import Profile, RuleSet
-from pht_rules.errors import PhtRulesError, RuleFileError, RuleProblem
+from pht_rules.errors import CaseFileError, PhtRulesError, RuleProblem
 from pht_rules.evaluation.evaluator import Evaluator
 
 __all__ = ["CaseResult", "CaseRunner", "ClinicalCase", "load_cases"]
@@ -81,7 +81,7 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 def load_cases(path: str | Path) -> list[ClinicalCase]:
     """Every case in a case file, or in every ``*.yaml``/``*.yml``/``*.json`` file of a directory.
 
-    Raises :class:`~pht_rules.errors.RuleFileError` for a malformed file (naming file and case).
+    Raises :class:`~pht_rules.errors.CaseFileError` (a :class:`~pht_rules.errors.RuleFileError`) for a malformed file (naming file and case).
     """
     root = Path(path)
     if root.is_dir():
@@ -89,14 +89,14 @@ def load_cases(path: str | Path) -> list[ClinicalCase]:
     elif root.is_file():
         paths = [root]
     else:
-        raise RuleFileError([RuleProblem(str(root), "no such case file or directory")])
+        raise CaseFileError([RuleProblem(str(root), "no such case file or directory")])
     cases: list[ClinicalCase] = []
     seen: dict[str, str] = {}
     for p in paths:
         for case in _read_file(p):
             qualified = f"{p}::{case.id}"
             if qualified in seen:
-                raise RuleFileError([RuleProblem(str(p), f"duplicate case id '{case.id}'")])
+                raise CaseFileError([RuleProblem(str(p), f"duplicate case id '{case.id}'")])
             seen[qualified] = str(p)
             cases.append(case)
     return cases
@@ -107,32 +107,32 @@ def _read_file(path: Path) -> Iterator[ClinicalCase]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RuleFileError([RuleProblem(name, f"cannot be read as a case file: {exc}")]) from None
+        raise CaseFileError([RuleProblem(name, f"cannot be read as a case file: {exc}")]) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
-        raise RuleFileError([RuleProblem(name, "a case file needs a top-level 'cases' list")])
+        raise CaseFileError([RuleProblem(name, "a case file needs a top-level 'cases' list")])
     bases = doc.get("bases") or {}
     if not isinstance(bases, dict):
-        raise RuleFileError([RuleProblem(name, "'bases' must map names to partial states")])
+        raise CaseFileError([RuleProblem(name, "'bases' must map names to partial states")])
     for raw in doc["cases"]:
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-            raise RuleFileError([RuleProblem(name, f"every case needs an 'id'; got {raw!r:.60}")])
+            raise CaseFileError([RuleProblem(name, f"every case needs an 'id'; got {raw!r:.60}")])
         cid = raw["id"]
         unknown = set(raw) - {"id", "description", "base", "state", "profile", "expect"}
         if unknown:
-            raise RuleFileError(
+            raise CaseFileError(
                 [RuleProblem(name, f"case '{cid}': unknown keys {sorted(unknown)}")]
             )
         state = raw.get("state") or {}
         base_name = raw.get("base")
         if base_name is not None:
             if base_name not in bases:
-                raise RuleFileError(
+                raise CaseFileError(
                     [RuleProblem(name, f"case '{cid}': unknown base '{base_name}'")]
                 )
             state = _merge(bases[base_name], state)
         expect = raw.get("expect")
         if not isinstance(expect, dict) or not expect or set(expect) - set(_EXPECT_KEYS):
-            raise RuleFileError(
+            raise CaseFileError(
                 [
                     RuleProblem(
                         name,
@@ -142,7 +142,7 @@ def _read_file(path: Path) -> Iterator[ClinicalCase]:
             )
         problem = _expectation_problem(expect)
         if problem:
-            raise RuleFileError([RuleProblem(name, f"case '{cid}': {problem}")])
+            raise CaseFileError([RuleProblem(name, f"case '{cid}': {problem}")])
         yield ClinicalCase(
             id=cid,
             description=" ".join(str(raw.get("description", "")).split()),

@@ -49,7 +49,7 @@ from pht_rules.audit.verify import Finding as VerificationFinding
 from pht_rules.audit.verify import VerificationReport
 from pht_rules.definitions.conditions import Compare, ParamRef, leaves
 from pht_rules.definitions.ruleset import Profile, Provenance, Rule, RuleSet
-from pht_rules.errors import RuleFileError, RuleProblem
+from pht_rules.errors import RuleFileError, RuleProblem, UsageError
 from pht_rules.loading import CATALOGUE, bundled_rules, load_rules
 
 __all__ = [
@@ -139,7 +139,7 @@ def fingerprint_sections(text: str, headings: Sequence[str]) -> tuple[SourceSect
     found = split_sections(text, headings)
     missing = [h for h in headings if h not in found]
     if missing:
-        raise ValueError(f"headings not found in the source text: {missing}")
+        raise UsageError(f"headings not found in the source text: {missing}")
     return tuple(SourceSection(h, _sha(t)) for h, t in found.items())
 
 

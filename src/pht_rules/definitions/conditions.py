@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from pht_rules.errors import UsageTypeError
 from pht_rules.patient.fields import Scalar
 
 __all__ = [
@@ -167,7 +168,7 @@ def compare(op: Operator, value: Scalar, key: Operand) -> bool:
     if isinstance(key, tuple):
         return (value in key) if op == "one_of" else (value not in key)
     if isinstance(key, str | ParamRef) or isinstance(value, str):
-        raise TypeError(f"operator {op!r} needs numbers, got {value!r} and {key!r}")
+        raise UsageTypeError(f"operator {op!r} needs numbers, got {value!r} and {key!r}")
     if op == "at_least":
         return value >= key
     if op == "at_most":

@@ -7,14 +7,13 @@ files, and the engines compile them.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from pht_rules.definitions.catalogue import Catalogue
 from pht_rules.definitions.conditions import Condition, fields_read
-from pht_rules.errors import FieldProblem, ProfileError
+from pht_rules.errors import FieldProblem, ProfileError, UnknownIdError, closest
 from pht_rules.patient.fields import FieldSpec
 
 __all__ = [
@@ -141,14 +140,14 @@ class RuleSet:
         for d in self.decisions:
             if d.id == decision_id:
                 return d
-        raise KeyError(decision_id)
+        raise UnknownIdError(decision_id)
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with ``rule_id`` (KeyError if there is none)."""
         for r in self.rules:
             if r.id == rule_id:
                 return r
-        raise KeyError(rule_id)
+        raise UnknownIdError(rule_id)
 
     @property
     def defaults(self) -> dict[str, int]:
@@ -169,9 +168,8 @@ class RuleSet:
         for name, value in overrides.items():
             param = by_name.get(name) if isinstance(name, str) else None
             if param is None:
-                close = difflib.get_close_matches(str(name), by_name, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                problems.append(FieldProblem(str(name), f"unknown parameter{hint}"))
+                hint = closest(str(name), by_name)
+                problems.append(FieldProblem(str(name), "unknown parameter", suggestion=hint))
             elif isinstance(value, bool) or not isinstance(value, int):
                 problems.append(FieldProblem(name, f"must be a whole number, got {value!r}"))
             elif not param.minimum <= value <= param.maximum:

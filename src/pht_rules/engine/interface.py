@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 from pht_rules.definitions.conditions import Condition, Truth, resolve
 from pht_rules.definitions.ruleset import RuleSet
 from pht_rules.engine.interpreter import Snapshot, truth
-from pht_rules.errors import EvaluationError
+from pht_rules.errors import EvaluationError, UsageError
 
 __all__ = ["EngineName", "InterpreterEngine", "RuleEngine", "create_engine"]
 
@@ -67,4 +67,4 @@ def create_engine(name: EngineName, ruleset: RuleSet, params: Mapping[str, int])
         from pht_rules.engine._durable import DurableEngine
 
         return DurableEngine(ruleset, params)
-    raise ValueError(f"unknown engine {name!r}; choose 'durable' or 'interpreter'")
+    raise UsageError(f"unknown engine {name!r}; choose 'durable' or 'interpreter'")

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
+from pht_rules.errors import UnknownIdError
+
 __all__ = [
     "DISCLAIMER",
     "NO_RULE_MATCHED",
@@ -161,7 +163,7 @@ class Assessment:
         for d in self.decisions:
             if d.decision_id == decision_id:
                 return d
-        raise KeyError(decision_id)
+        raise UnknownIdError(decision_id)
 
     @property
     def outcomes(self) -> dict[str, str]:

@@ -28,6 +28,7 @@ from pht_rules.definitions.conditions import (
     describe,
 )
 from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.errors import UsageError
 from pht_rules.evaluation.assessment import Assessment, Citation, DecisionResult, RuleHit
 from pht_rules.fhir.codes import (
     FINGERPRINT_SYSTEM,
@@ -429,7 +430,7 @@ def _rule_texts(ruleset: RuleSet) -> dict[str, str]:
     for name in sorted(texts):
         digest.update(name.encode() + b"\0" + texts[name].encode("utf-8") + b"\0")
     if digest.hexdigest()[:16] != ruleset.fingerprint:
-        raise ValueError(
+        raise UsageError(
             f"the rule files at {ruleset.location} no longer match the loaded rule set "
             f"(fingerprint {ruleset.fingerprint}); reload the rules before exporting"
         )

@@ -10,7 +10,6 @@ together, each with its file, line, rule and field.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import string
@@ -38,7 +37,7 @@ from pht_rules.definitions.conditions import (
     ParamRef,
 )
 from pht_rules.definitions.ruleset import Decision, DetailValue, HitPolicy, Parameter, Rule, RuleSet
-from pht_rules.errors import RuleFileError, RuleProblem
+from pht_rules.errors import RuleFileError, RuleProblem, closest
 from pht_rules.patient.fields import UNDETERMINED, FieldSpec, decision_field, input_fields
 
 __all__ = ["CATALOGUE", "MANIFEST", "PARAMETERS", "bundled_rules", "load_rules"]
@@ -90,13 +89,11 @@ class _Problems:
         at: object = None,
         rule_id: str | None = None,
         field_path: str | None = None,
+        suggestion: str | None = None,
     ) -> None:
-        self.items.append(RuleProblem(resource, message, _line(at), rule_id, field_path))
-
-
-def _suggest(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+        self.items.append(
+            RuleProblem(resource, message, _line(at), rule_id, field_path, suggestion)
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,8 +210,9 @@ def _check_keys(
         if key not in allowed:
             problems.add(
                 resource,
-                f"unknown key '{key}'{what}{_suggest(str(key), allowed)}",
+                f"unknown key '{key}'{what}",
                 at=node,
+                suggestion=closest(str(key), allowed),
                 rule_id=rule_id,
             )
     for key in required:
@@ -349,9 +347,9 @@ def _cites(
         if not isinstance(cid, str) or cid not in catalogue:
             problems.add(
                 resource,
-                f"cites '{cid}', which is not in the catalogue"
-                f"{_suggest(str(cid), (e.id for e in catalogue.entries))}",
+                f"cites '{cid}', which is not in the catalogue",
                 at=at,
+                suggestion=closest(str(cid), (e.id for e in catalogue.entries)),
                 rule_id=rule_id,
             )
         elif cid not in out:
@@ -608,9 +606,21 @@ class _RuleContext:
         self.problems = problems
         self.rule_id: str | None = None
 
-    def add(self, message: str, at: object, field_path: str | None = None) -> None:
+    def add(
+        self,
+        message: str,
+        at: object,
+        field_path: str | None = None,
+        *,
+        suggestion: str | None = None,
+    ) -> None:
         self.problems.add(
-            self.resource, message, at=at, rule_id=self.rule_id, field_path=field_path
+            self.resource,
+            message,
+            at=at,
+            rule_id=self.rule_id,
+            field_path=field_path,
+            suggestion=suggestion,
         )
 
 
@@ -646,9 +656,9 @@ def _rule(
     outcome = node.get("outcome")
     if outcome not in outcomes:
         ctx.add(
-            f"outcome {outcome!r} is not an outcome of decision '{ctx.decision_id}'"
-            f"{_suggest(str(outcome), outcomes)}",
+            f"outcome {outcome!r} is not an outcome of decision '{ctx.decision_id}'",
             node,
+            suggestion=closest(str(outcome), outcomes),
         )
     cites = _cites(node.get("cites"), catalogue, ctx.resource, ctx.problems, node, ctx.rule_id)
     advice = _text(node.get("advice", ""))
@@ -685,8 +695,9 @@ def _check_placeholders(text: str, ctx: _RuleContext, at: object, where: str) ->
     for name in names:
         if name not in ctx.params:
             ctx.add(
-                f"{where}: placeholder '{{{name}}}' is not a parameter{_suggest(name, ctx.params)}",
+                f"{where}: placeholder '{{{name}}}' is not a parameter",
                 at,
+                suggestion=closest(name, ctx.params),
             )
         else:
             ctx.used_params[name] = None
@@ -750,7 +761,7 @@ def _condition(raw: Any, ctx: _RuleContext, parent: object) -> Condition | None:
 def _leaf(raw: Mapping[str, Any], ctx: _RuleContext, at: object) -> Condition | None:
     for key in raw:
         if key not in _LEAF_KEYS:
-            ctx.add(f"unknown operator '{key}'{_suggest(str(key), _LEAF_KEYS)}", at)
+            ctx.add(f"unknown operator '{key}'", at, suggestion=closest(str(key), _LEAF_KEYS))
             return None
     path = raw.get("field")
     if not isinstance(path, str):
@@ -768,7 +779,7 @@ def _leaf(raw: Mapping[str, Any], ctx: _RuleContext, at: object) -> Condition | 
                 path,
             )
         else:
-            ctx.add(f"unknown field '{path}'{_suggest(path, ctx.fields)}", at, path)
+            ctx.add(f"unknown field '{path}'", at, path, suggestion=closest(path, ctx.fields))
         return None
     ops = [k for k in raw if k != "field"]
     if len(ops) != 1:
@@ -809,7 +820,7 @@ def _compare(
             return None
         name = value["param"]
         if name not in ctx.params:
-            ctx.add(f"unknown parameter '{name}'{_suggest(name, ctx.params)}", at, path)
+            ctx.add(f"unknown parameter '{name}'", at, path, suggestion=closest(name, ctx.params))
             return None
         if spec.kind != "int":
             ctx.add(f"parameters are numbers; '{path}' is {spec.kind}", at, path)

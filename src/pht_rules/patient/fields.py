@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from pht_rules.errors import UsageTypeError
 from pht_rules.patient.model import PatientState
 
 __all__ = ["UNDETERMINED", "FieldKind", "FieldSpec", "Scalar", "decision_field", "input_fields"]
@@ -58,7 +59,7 @@ def _leaf_kind(annotation: Any) -> tuple[FieldKind, tuple[str, ...]]:
     if typing.get_origin(inner) is Literal:
         return "enum", tuple(str(v) for v in typing.get_args(inner))
     # Every leaf of the model is an optional bool, int or Literal; anything else is a model bug.
-    raise TypeError(f"unsupported field annotation {annotation!r}")  # pragma: no cover
+    raise UsageTypeError(f"unsupported field annotation {annotation!r}")  # pragma: no cover
 
 
 def _walk(model: type[BaseModel], prefix: str) -> typing.Iterator[FieldSpec]:

@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pht_rules._version import __version__
 from pht_rules.definitions.ruleset import Profile, RuleSet
-from pht_rules.errors import PhtRulesError
+from pht_rules.errors import PhtRulesError, UsageError
 from pht_rules.evaluation.evaluator import Evaluator
 from pht_rules.fhir.codes import ITEMS_SYSTEM, LOINC, LOINC_AGE, OVERRIDE_REASONS, QUESTIONNAIRE_URL
 from pht_rules.fhir.codes import OVERRIDE_REASONS_SYSTEM as REASONS_SYSTEM
@@ -152,7 +152,7 @@ async def _read_json(request: Request, limit: int) -> Any:
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    raise UsageError(f"{name} is not JSON")
 
 
 def _too_large(limit: int) -> _Reject:

@@ -25,7 +25,7 @@ from typing import Any
 from pht_rules.audit.invariants import Advice
 from pht_rules.definitions.ruleset import RuleSet
 from pht_rules.engine.interface import EngineName
-from pht_rules.errors import ProfileError
+from pht_rules.errors import ProfileError, UsageError, UsageTypeError
 from pht_rules.evaluation.assessment import Assessment
 from pht_rules.evaluation.evaluator import Evaluator
 from pht_rules.patient.model import PatientState
@@ -124,7 +124,7 @@ def read_outcomes(
             if node is None:
                 continue
             if not isinstance(node, str):
-                raise ValueError(
+                raise UsageError(
                     f"{decision_id} at '{path}': expected an outcome name, got {node!r}; "
                     "add it to `translate`"
                 )
@@ -197,7 +197,7 @@ class Wrapper:
             )
         if callable(target):
             return cls(target, name=getattr(target, "__name__", None))
-        raise TypeError(
+        raise UsageTypeError(
             f"expected a Wrapper, an Evaluator, a callable or None, got {type(target).__name__}"
         )
 
@@ -269,9 +269,11 @@ def to_advice(output: Any, parameters: Mapping[str, int]) -> Advice:
     if isinstance(output, Mapping):
         bad = {k: v for k, v in output.items() if not isinstance(k, str) or not isinstance(v, str)}
         if bad:
-            raise TypeError(f"from_output must map decision ids to outcome names; got {bad!r:.200}")
+            raise UsageTypeError(
+                f"from_output must map decision ids to outcome names; got {bad!r:.200}"
+            )
         return Advice.from_outcomes(output, parameters)
-    raise TypeError(
+    raise UsageTypeError(
         "from_output must return an Assessment, an Advice or a {decision: outcome} mapping, "
         f"got {type(output).__name__}"
     )

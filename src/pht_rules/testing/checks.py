@@ -31,7 +31,7 @@ from pht_rules.audit.invariants import (
     Violation,
     check_invariants,
 )
-from pht_rules.errors import PhtRulesError
+from pht_rules.errors import PhtRulesError, UsageError
 from pht_rules.patient.model import PatientState
 from pht_rules.testing.adapters import Wrapper
 from pht_rules.testing.budget import kit_settings
@@ -100,7 +100,7 @@ def picture_states(target: Any, picture: str) -> st.SearchStrategy[PatientState]
     if picture in partial:
         make = partial[picture]
         return st.one_of(make(**opts), make(unanswered=0.3, **opts))
-    raise ValueError(f"unknown picture {picture!r}; choose from {list(PICTURE_NAMES)}")
+    raise UsageError(f"unknown picture {picture!r}; choose from {list(PICTURE_NAMES)}")
 
 
 PICTURE_NAMES: tuple[str, ...] = (
