@@ -15,9 +15,8 @@ import pytest
 import yaml
 
 from pht_rules import ProfileError, RuleFileError, RuleSet, load_rules
-from pht_rules import audit as audit_module
-from pht_rules._loader import bundled_rules
-from pht_rules.audit import (
+from pht_rules.audit import traceability as audit_module
+from pht_rules.audit.traceability import (
     AuditReport,
     audit,
     check_drift,
@@ -28,6 +27,7 @@ from pht_rules.audit import (
     split_sections,
 )
 from pht_rules.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, EXIT_RULES, main
+from pht_rules.loading import bundled_rules
 
 Edit = Callable[[str, Callable[[Any], None]], Path]
 

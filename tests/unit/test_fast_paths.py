@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from pht_rules import Assessment, DecisionResult, Evaluator, RuleSet
-from pht_rules._compiled import CompiledEngine, compile_blocking, compile_stage
-from pht_rules.assessment import _adapter
-from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth, resolve
-from pht_rules.domain import Abstraction, snapshot_of
-from pht_rules.fields import UNDETERMINED
-from pht_rules.interpreter import truth, undecided_fields
-from pht_rules.models import PatientState
-from pht_rules.outcomes import Outcomes
+from pht_rules.audit.abstraction import Abstraction, snapshot_of
+from pht_rules.definitions.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth, resolve
+from pht_rules.engine.compiled import CompiledEngine, compile_blocking, compile_stage
+from pht_rules.engine.interpreter import truth, undecided_fields
+from pht_rules.evaluation.assessment import _adapter
+from pht_rules.evaluation.outcomes import Outcomes
+from pht_rules.patient.fields import UNDETERMINED
+from pht_rules.patient.model import PatientState
 from tests.helpers import EXAMPLES, complete_patient
 
 A = Compare("symptoms.pain_at_rest", "is", True)
@@ -76,7 +76,7 @@ def test_compiled_stage_keeps_rule_order() -> None:
 
 
 def test_compiled_rejects_an_unresolved_parameter() -> None:
-    from pht_rules.conditions import ParamRef
+    from pht_rules.definitions.conditions import ParamRef
 
     with pytest.raises(TypeError, match="unresolved"):
         compile_stage([("r", Compare("age_years", "at_least", ParamRef("x")))])

@@ -34,8 +34,8 @@ from pht_rules.fhir.codes import (
 )
 from pht_rules.fhir.errors import FhirInputError, FhirProblem
 from pht_rules.fhir.questionnaire import answer_display
-from pht_rules.fields import FieldSpec, Scalar, input_fields
-from pht_rules.models import PatientState, parse_state
+from pht_rules.patient.fields import FieldSpec, Scalar, input_fields
+from pht_rules.patient.model import PatientState, parse_state
 
 __all__ = [
     "SUPPORTED_QUESTIONNAIRE_VERSIONS",

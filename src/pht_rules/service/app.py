@@ -30,16 +30,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pht_rules import __version__
-from pht_rules._loader import load_rules
-from pht_rules.errors import PhtRulesError
-from pht_rules.evaluator import Evaluator
+from pht_rules._version import __version__
+from pht_rules.definitions.ruleset import Profile, RuleSet
+from pht_rules.errors import PhtRulesError, UsageError
+from pht_rules.evaluation.evaluator import Evaluator
 from pht_rules.fhir.codes import ITEMS_SYSTEM, LOINC, LOINC_AGE, OVERRIDE_REASONS, QUESTIONNAIRE_URL
 from pht_rules.fhir.codes import OVERRIDE_REASONS_SYSTEM as REASONS_SYSTEM
 from pht_rules.fhir.errors import FhirInputError, FhirProblem
 from pht_rules.fhir.response import latest_response, response_to_state
 from pht_rules.fhir.validation import operation_outcome, validate_resource
-from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.loading import load_rules
 from pht_rules.service.auth import AuthError, ClientIdentity, TokenVerifier
 from pht_rules.service.cards import CardSet, assessment_cards, missing_input_card
 from pht_rules.service.settings import ServiceSettings
@@ -152,7 +152,7 @@ async def _read_json(request: Request, limit: int) -> Any:
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    raise UsageError(f"{name} is not JSON")
 
 
 def _too_large(limit: int) -> _Reject:

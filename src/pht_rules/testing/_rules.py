@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-from pht_rules.engine import EngineName
-from pht_rules.evaluator import Evaluator
-from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.definitions.ruleset import Profile, RuleSet
+from pht_rules.engine.interface import EngineName
+from pht_rules.evaluation.evaluator import Evaluator
 
 T = TypeVar("T")
 
@@ -25,7 +25,7 @@ ProfileLike = Profile | Mapping[str, int] | None
 @cache
 def bundled() -> RuleSet:
     """The bundled rule set, loaded once."""
-    from pht_rules._loader import load_rules
+    from pht_rules.loading import load_rules
 
     return load_rules()
 

@@ -37,8 +37,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pht_rules.models import LoadingPhase, PatientState
-from pht_rules.ruleset import RuleSet
+from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.errors import UsageError
+from pht_rules.patient.model import LoadingPhase, PatientState
 from pht_rules.testing._rules import ProfileLike, options
 from pht_rules.testing.strategies import (
     CLEAR_SCREEN,
@@ -286,7 +287,7 @@ def loading_phase_patients(
 ) -> st.SearchStrategy[PatientState]:
     """Clear-screen patients in loading phase ``phase`` (one of :data:`LOADING_PHASES`)."""
     if phase not in LOADING_PHASES:
-        raise ValueError(f"phase must be one of {list(LOADING_PHASES)}, got {phase!r}")
+        raise UsageError(f"phase must be one of {list(LOADING_PHASES)}, got {phase!r}")
     return _phase(phase=phase, **_opts(unknown_weight, ruleset, profile))
 
 

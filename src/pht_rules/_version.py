@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: MIT
+"""The one version of pht_rules (read by the package build and by the service)."""
+
+__version__ = "0.1.0"
