@@ -116,7 +116,10 @@ def test_fast_paths_equal_the_reference_on_the_exhaustive_domain(
     with Evaluator(ruleset, engine="compiled") as compiled:
         for decision_id, state, reference in _domain_states(ruleset, interpreter):
             assert reference is not None  # the shipped rules never conflict
-            assert compiled.evaluate(state).to_json() == reference.to_json()
+            text = compiled.evaluate(state).to_json()
+            assert text == reference.to_json()
+            if checked % 25 == 0:  # the one-pass JSON against pydantic's serializer
+                assert text == _adapter().dump_json(reference).decode("utf-8")
             expected = Outcomes.of(reference)
             assert compiled.evaluate(state, detail="outcomes") == expected
             assert evaluator.evaluate(state, detail="outcomes") == expected
@@ -175,6 +178,22 @@ def test_lazy_results_behave_like_plain_ones(evaluator: Evaluator) -> None:
     assert changed != plain
     other = evaluator.evaluate(complete_patient()).decision("irritability")
     assert result != other and other != plain
+
+
+def test_lazy_assessments_behave_like_plain_ones(evaluator: Evaluator) -> None:
+    """An assessment whose parts are not built yet gives the same outcomes, equality, repr,
+    pickle and ``dataclasses.replace`` as a plain :class:`Assessment` of the same values."""
+    patient = complete_patient(loading={"current_phase": None})
+    lazy = evaluator.evaluate(patient)
+    outcomes = evaluator.evaluate(patient).outcomes  # read before anything is built
+    assert outcomes == {d.decision_id: d.outcome for d in lazy.decisions}
+    plain = Assessment(*(getattr(lazy, f.name) for f in dataclasses.fields(lazy)))
+    assert lazy == plain and plain == lazy and repr(lazy) == repr(plain)
+    clone = pickle.loads(pickle.dumps(evaluator.evaluate(patient)))
+    assert type(clone) is Assessment and clone == plain
+    changed = dataclasses.replace(lazy, profile="other")
+    assert changed.profile == "other" and changed.decisions == plain.decisions
+    assert changed != plain
 
 
 def test_outcomes_only_is_small_typed_and_picklable(evaluator: Evaluator) -> None:

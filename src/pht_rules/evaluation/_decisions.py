@@ -1,303 +1,36 @@
 # SPDX-License-Identifier: MIT
-"""Decisions as precompiled templates: hit policies, open questions and gaps worked out eagerly,
-explanations (evidence, rule hits) built only when they are read.
+"""Decisions with their hit policy compiled: outcomes, open questions and gaps worked out eagerly,
+explanations left to :mod:`pht_rules.evaluation._lazy`.
 
-Everything that does not depend on the patient is resolved once, when the evaluator is built:
-advice and detail texts with the parameters in force, each rule's hit as JSON-ready data, the
-readable form of every leaf test, and whether a rule can ask about an unknown field at all. Per
-patient, a decision's outcome, advice, ``provisional_on``, questions, gap and citations are
-computed from the rules that fired; its :class:`RuleHit` list (and the evidence inside it) is built
-from the templates the first time it is read, or straight into JSON data by
-:meth:`LazyDecisionResult.json_data` without building those objects at all.
+Per patient, a decision's outcome, advice, questions, gap and citations depend only on which of
+its rules fired and which of its fields are unknown: that *plan* is built once per combination
+(bounded), and only the fields that keep a rule undecided (``provisional_on``) and the questions
+behind "is unknown" tests are worked out from the values, by generated code or the cached
+interpreter.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import NamedTuple
 
-from pht_rules.definitions.conditions import Condition, IsUnknown, Truth, describe, leaves, resolve
-from pht_rules.definitions.ruleset import Decision, Rule
-from pht_rules.engine import Blocking, compile_blocking
-from pht_rules.engine.interpreter import explain
+from pht_rules.definitions.ruleset import Decision
 from pht_rules.errors import RuleConflictError
+from pht_rules.evaluation._lazy import LazyDecisionResult
+from pht_rules.evaluation._templates import CompiledRule, Explainer
 from pht_rules.evaluation.assessment import (
     NO_RULE_MATCHED,
     DecisionResult,
-    Evidence,
     GuidelineGap,
-    RuleHit,
+    _compact,
 )
 from pht_rules.patient.fields import Scalar
 
-# Rule verdicts kept per evaluator (oldest evicted first), so that memory stays bounded.
-RULE_CACHE_LIMIT = 16384
+__all__ = ["CompiledDecision", "Decided"]
+
 # Hit-policy plans kept per decision (fired rules x unknown fields; far fewer occur in practice).
 _PLAN_LIMIT = 4096
-
-_HITS = DecisionResult.__dict__["hits"]  # the slot behind DecisionResult.hits
-_FIELDS = tuple(DecisionResult.__dataclass_fields__)
-
-
-def _format(text: str, params: Mapping[str, int]) -> str:
-    return text.format_map(params) if "{" in text else text
-
-
-def _json_value(value: str | tuple[str, ...]) -> str | list[str]:
-    return list(value) if isinstance(value, tuple) else value
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    """One rule with everything that does not depend on the patient resolved."""
-
-    rule: Rule
-    when: Condition  # parameters resolved
-    index: int
-    advice: str
-    details: dict[str, str | tuple[str, ...]]
-    fields: frozenset[str]
-    field_list: tuple[str, ...]
-    cites: dict[str, None]
-    may_ask: bool  # has an "is unknown" test: a TRUE verdict may rest on an unknown field
-    tests: dict[Condition, str]  # the readable form of each leaf test
-    blocking: Blocking  # the unknown fields that keep the condition UNKNOWN, generated code
-    hit_json: tuple[dict[str, Any], dict[str, Any]]  # the hit without evidence, by "selected"
-
-    @staticmethod
-    def build(rule: Rule, index: int, params: Mapping[str, int]) -> CompiledRule:
-        when = resolve(rule.when, params)
-        advice = _format(rule.advice, params)
-        details = {
-            k: (
-                tuple(_format(x, params) for x in v) if isinstance(v, tuple) else _format(v, params)
-            )
-            for k, v in rule.details
-        }
-        found = tuple(leaves(when))
-
-        def hit_json(selected: bool) -> dict[str, Any]:
-            return {
-                "rule_id": rule.id,
-                "title": rule.title,
-                "outcome": rule.outcome,
-                "priority": rule.priority,
-                "selected": selected,
-                "advice": advice,
-                "details": {k: _json_value(v) for k, v in details.items()},
-                "cites": list(rule.cites),
-            }
-
-        return CompiledRule(
-            rule=rule,
-            when=when,
-            index=index,
-            advice=advice,
-            details=details,
-            fields=frozenset(rule.fields),
-            field_list=rule.fields,
-            cites=dict.fromkeys(rule.cites),
-            may_ask=any(isinstance(leaf, IsUnknown) and leaf.expect for leaf in found),
-            tests={leaf: describe(leaf) for leaf in found},
-            blocking=compile_blocking(when),
-            hit_json=(hit_json(False), hit_json(True)),
-        )
-
-
-class Explained:
-    """A rule's verdict on some input values: its evidence, the fields blocking it, and the
-    :class:`RuleHit` and JSON evidence shown for it (built on first use)."""
-
-    __slots__ = ("asks", "blocking", "evidence", "evidence_json", "hits", "verdict")
-
-    def __init__(
-        self,
-        verdict: Truth,
-        evidence: tuple[Evidence, ...],
-        blocking: tuple[str, ...],
-        asks: tuple[str, ...],
-    ) -> None:
-        self.verdict = verdict
-        self.evidence = evidence  # the tests behind a TRUE verdict
-        self.blocking = blocking  # the unknown fields behind an UNKNOWN verdict
-        self.asks = asks  # unknown input fields a TRUE verdict rests on ("is unknown" tests)
-        self.hits: dict[bool, RuleHit] = {}  # by "selected"
-        self.evidence_json: list[dict[str, Any]] | None = None
-
-
-class Explainer:
-    """Explains rules over snapshots, cached per rule and the values it reads (bounded)."""
-
-    def __init__(self) -> None:
-        self._cache: OrderedDict[tuple[Any, ...], Explained] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __call__(self, cr: CompiledRule, snapshot: Mapping[str, Scalar]) -> Explained:
-        # A rule's verdict depends only on the values it reads, which repeat far more often than
-        # whole patients do.
-        key = (cr.index, tuple(map(snapshot.get, cr.field_list)))
-        done = self._cache.get(key)
-        if done is None:
-            verdict, found = explain(cr.when, snapshot)
-            unique = tuple(dict.fromkeys(found))
-            if verdict is Truth.TRUE:
-                tests = cr.tests
-                evidence = tuple(
-                    Evidence(leaf.field, snapshot.get(leaf.field), tests[leaf]) for leaf in unique
-                )
-                asks = tuple(
-                    leaf.field for leaf in unique if isinstance(leaf, IsUnknown) and leaf.expect
-                )
-                done = Explained(verdict, evidence, (), asks)
-            elif verdict is Truth.UNKNOWN:
-                blocking = tuple(dict.fromkeys(leaf.field for leaf in unique))
-                done = Explained(verdict, (), blocking, ())
-            else:
-                done = Explained(verdict, (), (), ())
-            cache = self._cache
-            with self._lock:
-                if len(cache) >= RULE_CACHE_LIMIT:
-                    cache.popitem(last=False)
-                cache[key] = done
-        return done
-
-    def __len__(self) -> int:
-        return len(self._cache)
-
-
-def _hit(cr: CompiledRule, selected: bool, explained: Explained) -> RuleHit:
-    hit = explained.hits.get(selected)
-    if hit is None:
-        r = cr.rule
-        hit = explained.hits[selected] = RuleHit(
-            rule_id=r.id,
-            title=r.title,
-            outcome=r.outcome,
-            priority=r.priority,
-            selected=selected,
-            advice=cr.advice,
-            details=cr.details,
-            cites=r.cites,
-            evidence=explained.evidence,
-        )
-    return hit
-
-
-def _hit_json(cr: CompiledRule, selected: bool, explained: Explained) -> dict[str, Any]:
-    evidence = explained.evidence_json
-    if evidence is None:
-        evidence = explained.evidence_json = [
-            {"field": e.field, "value": e.value, "test": e.test} for e in explained.evidence
-        ]
-    return {**cr.hit_json[selected], "evidence": evidence}
-
-
-class LazyDecisionResult(DecisionResult):
-    """A :class:`DecisionResult` whose ``hits`` are built from the rule templates on first read.
-
-    It equals, prints, pickles and serialises exactly like the plain result it stands for
-    (pickling and copying give that plain result).
-    """
-
-    __slots__ = ("_pending",)
-
-    _pending: tuple[tuple[tuple[CompiledRule, bool], ...], Mapping[str, Scalar], Explainer] | None
-
-    def __init__(self, **fields: Any) -> None:  # what dataclasses.replace calls
-        for name in _FIELDS:
-            DecisionResult.__dict__[name].__set__(self, fields[name])
-        object.__setattr__(self, "_pending", None)
-
-    @classmethod
-    def pending(
-        cls,
-        head: tuple[str, str, str, str],
-        outcome: str,
-        outcomes: tuple[str, ...],
-        advice: tuple[str, ...],
-        provisional_on: tuple[str, ...],
-        matched: tuple[tuple[CompiledRule, bool], ...],
-        snapshot: Mapping[str, Scalar],
-        explainer: Explainer,
-    ) -> LazyDecisionResult:
-        self = object.__new__(cls)
-        s = DecisionResult.__dict__
-        s["decision_id"].__set__(self, head[0])
-        s["title"].__set__(self, head[1])
-        s["question"].__set__(self, head[2])
-        s["hit_policy"].__set__(self, head[3])
-        s["outcome"].__set__(self, outcome)
-        s["outcomes"].__set__(self, outcomes)
-        s["advice"].__set__(self, advice)
-        s["provisional_on"].__set__(self, provisional_on)
-        object.__setattr__(self, "_pending", (matched, snapshot, explainer))
-        return self
-
-    @property
-    def hits(self) -> tuple[RuleHit, ...]:
-        try:
-            hits: tuple[RuleHit, ...] = _HITS.__get__(self)
-            return hits
-        except AttributeError:
-            pass
-        assert self._pending is not None
-        matched, snapshot, explainer = self._pending
-        hits = tuple(_hit(cr, sel, explainer(cr, snapshot)) for cr, sel in matched)
-        _HITS.__set__(self, hits)
-        return hits
-
-    def json_data(self) -> dict[str, Any]:
-        """The result as JSON-ready data, without building the :class:`RuleHit` objects."""
-        pending = self._pending
-        if pending is None:  # built by replace(): plain fields only
-            hits = [_plain_hit_json(h) for h in self.hits]
-        else:
-            matched, snapshot, explainer = pending
-            hits = [_hit_json(cr, sel, explainer(cr, snapshot)) for cr, sel in matched]
-        return {
-            "decision_id": self.decision_id,
-            "title": self.title,
-            "question": self.question,
-            "hit_policy": self.hit_policy,
-            "outcome": self.outcome,
-            "outcomes": list(self.outcomes),
-            "advice": list(self.advice),
-            "hits": hits,
-            "provisional_on": list(self.provisional_on),
-        }
-
-    def _plain(self) -> DecisionResult:
-        return DecisionResult(*(getattr(self, name) for name in _FIELDS))
-
-    def __reduce__(self) -> tuple[Callable[..., DecisionResult], tuple[Any, ...]]:
-        return DecisionResult, tuple(getattr(self, name) for name in _FIELDS)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, DecisionResult):
-            return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in _FIELDS)
-
-    __hash__ = DecisionResult.__hash__
-
-    def __repr__(self) -> str:
-        return repr(self._plain())
-
-
-def _plain_hit_json(h: RuleHit) -> dict[str, Any]:
-    return {
-        "rule_id": h.rule_id,
-        "title": h.title,
-        "outcome": h.outcome,
-        "priority": h.priority,
-        "selected": h.selected,
-        "advice": h.advice,
-        "details": {k: _json_value(v) for k, v in h.details.items()},
-        "cites": list(h.cites),
-        "evidence": [{"field": e.field, "value": e.value, "test": e.test} for e in h.evidence],
-    }
+_HEAD = ("decision_id", "title", "question", "hit_policy")
 
 
 class _Plan(NamedTuple):
@@ -320,18 +53,18 @@ class Decided:
     """A decision's outcome with what the assessment needs from it; the
     :class:`DecisionResult` itself is built on first use."""
 
-    __slots__ = ("_explainer", "_head", "_result", "_snapshot", "asks", "plan", "provisional")
+    __slots__ = ("_decision", "_explainer", "_result", "_snapshot", "asks", "plan", "provisional")
 
     def __init__(
         self,
-        head: tuple[str, str, str, str],
+        decision: CompiledDecision,
         plan: _Plan,
         provisional: tuple[str, ...],
         asks: tuple[str, ...],
         snapshot: Mapping[str, Scalar],
         explainer: Explainer,
     ) -> None:
-        self._head = head
+        self._decision = decision
         self.plan = plan
         self.provisional = provisional
         self.asks = asks  # unknown input fields to ask about
@@ -341,15 +74,16 @@ class Decided:
 
     @property
     def decision_id(self) -> str:
-        return self._head[0]
+        return self._decision.head[0]
 
     @property
     def result(self) -> DecisionResult:
         result = self._result
         if result is None:
             plan = self.plan
+            cd = self._decision
             result = self._result = LazyDecisionResult.pending(
-                self._head,
+                cd.head,
                 plan.outcome,
                 plan.outcomes,
                 plan.advice,
@@ -357,6 +91,7 @@ class Decided:
                 plan.matched,
                 self._snapshot,
                 self._explainer,
+                cd.head_text,
             )
         return result
 
@@ -402,6 +137,10 @@ class CompiledDecision:
         self._collect = decision.hit_policy == "collect"
         self.gap_outcomes = frozenset(decision.gap_outcomes)
         self.head = (decision.id, decision.title, decision.question, decision.hit_policy)
+        self.head_text = "".join(
+            f'"{k}":{_compact(v)},' for k, v in zip(_HEAD, self.head, strict=True)
+        )
+        self.head_text = "{" + self.head_text + '"outcome":'
         self._no_rule_gap = GuidelineGap(
             decision.id,
             "rule-set-gap",
@@ -442,7 +181,7 @@ class CompiledDecision:
             asks = tuple(dict.fromkeys((*asks, *provisional)))
         if asks:
             asks = tuple([a for a in asks if not a.startswith("decision.")])
-        return Decided(self.head, plan, provisional, asks, snapshot, explainer)
+        return Decided(self, plan, provisional, asks, snapshot, explainer)
 
     def _plan(self, mine: set[str], open_fields: set[str]) -> _Plan:
         ranked = self.ranked

@@ -176,10 +176,14 @@ class Assessment:
 
         Built in one pass over the assessment (the schema is :func:`assessment_json_schema`).
         """
-        data = _json_data(self)
         if indent is None:
-            return _compact(data)
-        return json.dumps(data, ensure_ascii=False, allow_nan=False, indent=indent)
+            # Assessments from an evaluator join pre-encoded fragments of their constant parts.
+            fast = getattr(self, "json_text", None)
+            if fast is not None:
+                text: str = fast()
+                return text
+            return _compact(_json_data(self))
+        return json.dumps(_json_data(self), ensure_ascii=False, allow_nan=False, indent=indent)
 
     def to_dict(self) -> dict[str, Any]:
         """The assessment as JSON-compatible Python data (a fresh copy the caller may change)."""

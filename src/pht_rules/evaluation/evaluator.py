@@ -13,13 +13,16 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from functools import partial
 from operator import attrgetter
 from typing import Any, Literal, overload
 
 from pht_rules.definitions.ruleset import Profile, RuleSet
 from pht_rules.engine.interface import EngineName, RuleEngine, create_engine
 from pht_rules.errors import UsageError
-from pht_rules.evaluation._decisions import CompiledDecision, CompiledRule, Decided, Explainer
+from pht_rules.evaluation._decisions import CompiledDecision, Decided
+from pht_rules.evaluation._lazy import JsonTexts, LazyAssessment, Parts
+from pht_rules.evaluation._templates import CompiledRule, Explainer
 from pht_rules.evaluation.assessment import (
     DISCLAIMER,
     NO_RULE_MATCHED,
@@ -28,6 +31,7 @@ from pht_rules.evaluation.assessment import (
     InformationNeed,
     ParameterInForce,
     RuleSetInfo,
+    _compact,
 )
 from pht_rules.evaluation.outcomes import Outcomes
 from pht_rules.patient.fields import UNDETERMINED, Scalar, input_fields
@@ -109,6 +113,16 @@ class Evaluator:
         self._citation_order = {e.id: i for i, e in enumerate(cat.entries)}
         fields = ruleset.fields
         self._questions = {path: spec.question for path, spec in fields.items()}
+        self._texts = JsonTexts(
+            ruleset=_compact(_json_data_of(self._info)),
+            parameters=_compact([_json_data_of(p) for p in self._parameters]),
+            disclaimer=_compact(DISCLAIMER),
+            citations={cid: _compact(_json_data_of(c)) for cid, c in self._citations.items()},
+            needs={
+                path: f'{{"field":{_compact(path)},"question":{_compact(q)},"decisions":'
+                for path, q in self._questions.items()
+            },
+        )
         self._explainer = Explainer()
         self._state_cache: OrderedDict[tuple[Any, ...], list[Decided]] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -209,6 +223,22 @@ class Evaluator:
         )
 
     def _assessment(self, decided: list[Decided]) -> Assessment:
+        # Decisions, questions, gaps and citations are built when first read.
+        return LazyAssessment.pending(
+            self._info,
+            self._parameters,
+            self.profile_name,
+            DISCLAIMER,
+            partial(self._assessment_parts, decided),
+            partial(self._outcome_map, decided),
+            self._texts,
+        )
+
+    @staticmethod
+    def _outcome_map(decided: list[Decided]) -> dict[str, str]:
+        return {done.decision_id: done.plan.outcome for done in decided}
+
+    def _assessment_parts(self, decided: list[Decided]) -> Parts:
         cited: dict[str, None] = {}
         for done in decided:
             cited.update(dict.fromkeys(done.plan.cites))
@@ -219,15 +249,11 @@ class Evaluator:
         )
         order = self._citation_order
         citations = tuple(self._citations[c] for c in sorted(cited, key=order.__getitem__))
-        return Assessment(
-            ruleset=self._info,
-            decisions=tuple(done.result for done in decided),
-            needs_information=need_items,
-            guideline_gaps=tuple(done.plan.gap for done in decided if done.plan.gap is not None),
-            citations=citations,
-            parameters=self._parameters,
-            profile=self.profile_name,
-            disclaimer=DISCLAIMER,
+        return (
+            tuple(done.result for done in decided),
+            need_items,
+            tuple(done.plan.gap for done in decided if done.plan.gap is not None),
+            citations,
         )
 
     # ------------------------------------------------------------------------------------------
@@ -248,3 +274,12 @@ _RANK = {f.path: i for i, f in enumerate(input_fields())}
 
 def _field_rank(path: str) -> int:
     return _RANK.get(path, len(_RANK))
+
+
+def _json_data_of(obj: Any) -> Any:
+    """JSON data of a plain dataclass of the assessment (tuples become lists)."""
+    return {f: _plain(getattr(obj, f)) for f in obj.__dataclass_fields__}
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
