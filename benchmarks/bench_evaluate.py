@@ -409,6 +409,8 @@ def hand_loading(s: PatientState, presentation: str, irritability: str) -> str:
         return UNDETERMINED
     # started: isometric, heavy-load or plyometric
     if (pain is not None and pain > 5) or settled is False:
+        if phase == "plyometric" and irritability in (UNDETERMINED, NO_RULE_MATCHED):
+            return UNDETERMINED  # stepping back from plyometrics needs irritability known
         return "regress"  # too painful or not settling
     if pain is None or settled is None:
         return UNDETERMINED
@@ -605,11 +607,11 @@ def stage_fact(engine: Any, stage: int, snap: dict[str, Any]) -> dict[str, Any] 
 
 
 class MissCounter:
-    """Counts decision-cache misses of an evaluator (calls of its ``_build_decision``)."""
+    """Counts result-cache misses of an evaluator (calls of its ``_decide_all``)."""
 
     def __init__(self, ev: Evaluator) -> None:
         self.n = 0
-        inner = getattr(ev, "_build_decision", None)
+        inner = getattr(ev, "_decide_all", None)
         self.works = inner is not None
         if inner is not None:
 
@@ -617,14 +619,14 @@ class MissCounter:
                 self.n += 1
                 return inner(*a, **k)
 
-            ev._build_decision = counted  # type: ignore[method-assign]
+            ev._decide_all = counted  # type: ignore[method-assign]
 
     def per_call(self, calls: int) -> str:
         return f"{self.n / calls:.2f}" if self.works else "n/a"
 
 
 def cache_len(ev: Evaluator) -> int:
-    return len(getattr(ev, "_decision_cache", ()))
+    return len(getattr(ev, "_state_cache", ()))
 
 
 COLD_CODE = r"""
@@ -742,6 +744,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="short run (~40 s) with fewer samples")
     ap.add_argument("--seed", type=int, default=SEED, help=f"workload seed (default {SEED})")
+    ap.add_argument(
+        "--no-instructions",
+        action="store_true",
+        help="skip section 7 (callgrind instruction counts, a few minutes)",
+    )
     ap.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.rss_child:
@@ -829,13 +836,70 @@ def main() -> None:
         f"1. evaluate() end to end (validation + {len(stages)} engine stages + hit policies "
         "+ Assessment)"
     )
+    print(
+        "  every p50 is also given as a ratio to two yardsticks timed in the same run, on the same"
+    )
+    print(
+        "  states: H = the hand-written if/else of section 5 (six decisions, over a PatientState),"
+    )
+    print("  J = json.loads(json.dumps(d)) of the same dicts. The ratios survive machine load.")
     table_head()
+    for m in novel_models[:1000]:
+        hand_all(m)
+    st_hand_y = timed("yardstick H: hand-written, six decisions", hand_all, novel_models)
+    st_json_y = timed(
+        "yardstick J: json round trip of the same dicts",
+        lambda d: json.loads(json.dumps(d)),
+        novel,
+    )
+
+    def ratio(st: Stats) -> str:
+        return f"{st.p50 / st_hand_y.p50:5.1f} H {st.p50 / st_json_y.p50:5.2f} J"
+
+    row(st_hand_y, ratio(st_hand_y))
+    row(st_json_y, ratio(st_json_y))
     fresh = Evaluator(rules)
     fresh.evaluate(examples[0])  # first call: lazy imports etc., not part of the figure
     st_novel = timed(
         "dict, distinct states each seen once (fresh evaluator)", fresh.evaluate, novel
     )
-    row(st_novel, "headline")
+    row(st_novel, "headline " + ratio(st_novel))
+    fresh_o = Evaluator(rules)
+    fresh_o.evaluate(examples[0])
+    st_out = timed(
+        'same, detail="outcomes" (fresh evaluator)',
+        lambda d: fresh_o.evaluate(d, detail="outcomes"),
+        novel,
+    )
+    row(st_out, ratio(st_out))
+    fresh_c = Evaluator(rules, engine="compiled")
+    fresh_c.evaluate(examples[0])
+    st_comp = timed('same, engine="compiled"', fresh_c.evaluate, novel)
+    row(st_comp, ratio(st_comp))
+    fresh_co = Evaluator(rules, engine="compiled")
+    fresh_co.evaluate(examples[0])
+    st_comp_o = timed(
+        'same, engine="compiled", detail="outcomes"',
+        lambda d: fresh_co.evaluate(d, detail="outcomes"),
+        novel,
+    )
+    row(st_comp_o, ratio(st_comp_o))
+    fresh_j = Evaluator(rules)
+    fresh_j.evaluate(examples[0])
+    st_tojson = timed(
+        "same, evaluate(dict).to_json() (fresh evaluator)",
+        lambda d: fresh_j.evaluate(d).to_json(),
+        novel,
+    )
+    row(st_tojson, ratio(st_tojson))
+    RESULTS.update(
+        hand_y=st_hand_y,
+        json_y=st_json_y,
+        outcomes=st_out,
+        compiled=st_comp,
+        compiled_outcomes=st_comp_o,
+        to_json=st_tojson,
+    )
     gc.disable()
     st_nogc = timed(
         "  same, another fresh evaluator, gc disabled", Evaluator(rules).evaluate, novel
@@ -892,9 +956,9 @@ def main() -> None:
     mc_same = MissCounter(ev)
     for d in same_d[:1000]:
         ev.evaluate(d)
-    limit = getattr(pht_rules.evaluation.evaluator, "_DECISION_CACHE_LIMIT", "?")
+    limit = getattr(pht_rules.evaluation.evaluator, "_STATE_CACHE_LIMIT", "?")
     print(
-        f"  decision-cache misses per evaluate() (of {len(rules.decisions)} decisions; cache "
+        f"  result-cache misses per evaluate() (results cached per input state; cache "
         f"limit {limit}): distinct states {mc_novel.per_call(len(novel))}, cycled "
         f"{mc_cycled.per_call(len(work_dicts))}, identical {mc_same.per_call(1000)}"
     )
@@ -1083,12 +1147,36 @@ def main() -> None:
     print(
         f"  informational: then {n_novel:,} distinct new states: "
         f"{(rss['after_novel'] - rss['before_novel']) / 1024:+.1f} MB more (decision cache peaked at "
-        f"{rss['peak']:,} entries; limit {getattr(pht_rules.evaluation.evaluator, '_DECISION_CACHE_LIMIT', '?')})"
+        f"{rss['peak']:,} entries; limit {getattr(pht_rules.evaluation.evaluator, '_STATE_CACHE_LIMIT', '?')})"
     )
     RESULTS.update(rss=growth)
 
+    # ---- 7. instructions -------------------------------------------------------------------------
+    header("7. Instructions per call (valgrind callgrind; noise-free, see bench_instructions.py)")
+    counts: dict[str, float] = {}
+    if args.no_instructions:
+        print("  skipped (--no-instructions)")
+    else:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import bench_instructions
+
+        counts = bench_instructions.measure(list(bench_instructions.DEFAULT), novel)
+        if not counts:
+            print("  valgrind not found: no instruction counts (apt-get install -y valgrind)")
+        for path, n in counts.items():
+            print(
+                f"  {n / 1000:9,.1f} k  {n / counts['hand']:6.1f} H {n / counts['json']:5.2f} J  "
+                f"{bench_instructions.PATHS[path]}"
+            )
+    RESULTS.update(instructions=counts)
+
     # ---- summary ----------------------------------------------------------------------------------
     header("Summary against the project targets")
+    print(
+        f"  p50 outcomes-only            {st_out.p50:7.1f} us  (target <= 15; durable)"
+        f"   {status(st_out.p50 <= 15)}; engine=compiled {st_comp_o.p50:.1f} us "
+        f"{status(st_comp_o.p50 <= 15)}"
+    )
     print(
         f"  p50 evaluate() end to end     {st_novel.p50:7.1f} us  (target <= {TARGET_P50_US:.0f})"
         f"   {status(st_novel.p50 <= TARGET_P50_US)}"

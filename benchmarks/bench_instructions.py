@@ -40,6 +40,7 @@ PATHS: dict[str, str] = {
     "outcomes": 'Evaluator().evaluate(dict, detail="outcomes"), distinct states',
     "interpreter": 'Evaluator(engine="interpreter").evaluate(dict), distinct states',
     "compiled": 'Evaluator(engine="compiled").evaluate(dict), distinct states',
+    "compiled_outcomes": 'Evaluator(engine="compiled").evaluate(dict, detail="outcomes")',
     "validate": "parse_state(dict) (validation only)",
     "validate_model": "PatientState.model_validate(dict)",
     "validate_adapter": "TypeAdapter(PatientState).validate_python(dict), adapter prebuilt",
@@ -48,7 +49,16 @@ PATHS: dict[str, str] = {
     "json": "yardstick: json.loads(json.dumps(dict)) of the same dicts",
     "load_rules": "load_rules() (one call; not a difference)",
 }
-DEFAULT = ("explained", "explained_json", "outcomes", "compiled", "validate", "hand", "json")
+DEFAULT = (
+    "explained",
+    "explained_json",
+    "outcomes",
+    "compiled",
+    "compiled_outcomes",
+    "validate",
+    "hand",
+    "json",
+)
 
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
@@ -104,14 +114,18 @@ def _child(path: str, n: int, states_file: str) -> None:
         for m in models[:n]:
             hand_all(m)
         return
-    engine = {"interpreter": "interpreter", "compiled": "compiled"}.get(path)
+    engine = {
+        "interpreter": "interpreter",
+        "compiled": "compiled",
+        "compiled_outcomes": "compiled",
+    }.get(path)
     ev = pht_rules.Evaluator(rules) if engine is None else pht_rules.Evaluator(rules, engine=engine)
     ev.evaluate(states[-1])  # first call (lazy imports), the same in both runs
     evaluate = ev.evaluate
     if path == "explained_json":
         for d in todo:
             evaluate(d).to_json()
-    elif path == "outcomes":
+    elif path in ("outcomes", "compiled_outcomes"):
         for d in todo:
             evaluate(d, detail="outcomes")  # type: ignore[call-arg]
     else:
