@@ -15,8 +15,12 @@ import pytest
 import yaml
 
 from pht_rules import RuleSet, load_rules
-from pht_rules.audit.traceability import render_verification, verification_json
-from pht_rules.audit.verify import VerificationReport, verify
+from pht_rules.audit.verify import (
+    VerificationReport,
+    render_verification,
+    verification_json,
+    verify,
+)
 from pht_rules.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, EXIT_RULES, main
 from pht_rules.cli import commands as cli_module
 

@@ -8,6 +8,8 @@ from pht_rules.definitions.catalogue import (
     Catalogue,
     CatalogueEntry,
     EntryKind,
+    SourceSection,
+    normalise,
 )
 from pht_rules.definitions.conditions import (
     NEGATED,
@@ -40,11 +42,13 @@ from pht_rules.definitions.ruleset import (
     Rule,
     RuleSet,
 )
+from pht_rules.definitions.text import PLACEHOLDER, placeholders
 
 __all__ = [
     "NEGATED",
     "OPERATORS",
     "ORDERING_OPERATORS",
+    "PLACEHOLDER",
     "SET_OPERATORS",
     "AllOf",
     "AnyOf",
@@ -66,10 +70,13 @@ __all__ = [
     "Provenance",
     "Rule",
     "RuleSet",
+    "SourceSection",
     "Truth",
     "compare",
     "describe",
     "fields_read",
     "leaves",
+    "normalise",
+    "placeholders",
     "resolve",
 ]

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: the evaluator's stages (hit policies, evidence, information needs, gaps) share its compiled state.
 """Patient state -> :class:`~pht_rules.evaluation.assessment.Assessment`.
 
 An :class:`Evaluator` holds one rule set compiled for one profile. Decisions are evaluated stage by

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: the RequestGroup, PlanDefinition and Library share the citation and condition mapping.
 """FHIR R4 output: ``Assessment -> RequestGroup``, and a rule set as ``PlanDefinition`` + ``Library``.
 
 Every recommendation carries ``relatedArtifact`` citations to the guideline catalogue: the article
@@ -41,10 +42,12 @@ from pht_rules.fhir.codes import (
 from pht_rules.loading import bundled_rules, load_rules
 
 __all__ = [
+    "EXPRESSION_LANGUAGE",
     "Weight",
     "assessment_to_request_group",
     "citation_url",
     "clinical_weight",
+    "condition_text",
     "related_artifact",
     "ruleset_to_library",
     "ruleset_to_plan_definition",

@@ -16,6 +16,21 @@ from pht_rules.definitions.ruleset import Profile, RuleSet
 from pht_rules.engine.interface import EngineName
 from pht_rules.evaluation.evaluator import Evaluator
 
+__all__ = [
+    "ProfileLike",
+    "Shown",
+    "T",
+    "bundled",
+    "evaluator",
+    "options",
+    "overrides_of",
+    "params_of",
+    "rules_of",
+    "show_profile",
+    "show_rules",
+    "unwrap",
+]
+
 T = TypeVar("T")
 
 ProfileLike = Profile | Mapping[str, int] | None
