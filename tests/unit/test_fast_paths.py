@@ -85,7 +85,7 @@ def test_compiled_rejects_an_unresolved_parameter() -> None:
 def test_compiled_engine_refuses_after_close(ruleset: RuleSet) -> None:
     from pht_rules import EvaluationError
 
-    engine = CompiledEngine(ruleset, ruleset.defaults)
+    engine = CompiledEngine(ruleset.resolved())
     assert engine.matches(1, {"symptoms.pain_at_rest": True})
     engine.close()
     with pytest.raises(EvaluationError, match="closed"):

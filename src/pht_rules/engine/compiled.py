@@ -13,7 +13,7 @@ nothing from a rule file is ever executed as code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from pht_rules.definitions.conditions import (
     NEGATED,
@@ -23,11 +23,10 @@ from pht_rules.definitions.conditions import (
     Condition,
     IsUnknown,
     Not,
-    resolve,
 )
-from pht_rules.definitions.ruleset import RuleSet
-from pht_rules.engine.interpreter import Snapshot
+from pht_rules.definitions.ruleset import ResolvedRuleSet
 from pht_rules.errors import EvaluationError
+from pht_rules.patient.fields import Snapshot
 
 __all__ = ["Blocking", "CompiledEngine", "StageMatcher", "compile_blocking", "compile_stage"]
 
@@ -151,11 +150,11 @@ def compile_stage(rules: Sequence[tuple[str, Condition]]) -> StageMatcher:
 class CompiledEngine:
     """The rule conditions compiled to Python once, at construction; thread-safe (no state)."""
 
-    def __init__(self, ruleset: RuleSet, params: Mapping[str, int]) -> None:
+    def __init__(self, resolved: ResolvedRuleSet) -> None:
         stages: dict[int, list[tuple[str, Condition]]] = {}
-        for decision in ruleset.decisions:
+        for decision in resolved.ruleset.decisions:
             bucket = stages.setdefault(decision.stage, [])
-            bucket.extend((r.id, resolve(r.when, params)) for r in decision.rules)
+            bucket.extend((r.id, resolved.conditions[r.id]) for r in decision.rules)
         self._stages = {stage: compile_stage(rules) for stage, rules in stages.items()}
         self._closed = False
 

@@ -4,19 +4,21 @@
 Three implementations: :class:`DurableEngine` (the durable-rules C engine, the default),
 :class:`InterpreterEngine` (the reference interpreter, used for verification and differential
 checks) and :class:`CompiledEngine` (the conditions compiled to Python code once, at load: the
-fast engine where durable-rules cannot load, and for outcomes-only and population work). Everything above this interface - hit policies, evidence, the assessment - is shared, so
-replacing durable-rules one day means writing one class.
+fast engine where durable-rules cannot load, and for outcomes-only and population work).
+Everything above this interface - hit policies, evidence, the assessment - is shared, so replacing
+durable-rules one day means writing one class.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from pht_rules.definitions.conditions import Condition, Truth, resolve
-from pht_rules.definitions.ruleset import RuleSet
-from pht_rules.engine.interpreter import Snapshot, truth
+from pht_rules.definitions.conditions import Condition, Truth
+from pht_rules.definitions.ruleset import ResolvedRuleSet
+from pht_rules.engine.interpreter import truth
 from pht_rules.errors import EvaluationError, UsageError
+from pht_rules.patient.fields import Snapshot
 
 __all__ = ["EngineName", "InterpreterEngine", "RuleEngine", "create_engine"]
 
@@ -42,12 +44,12 @@ class RuleEngine(Protocol):
 class InterpreterEngine:
     """The reference interpreter behind the engine interface: slow, simple and obviously right."""
 
-    def __init__(self, ruleset: RuleSet, params: Mapping[str, int]) -> None:
+    def __init__(self, resolved: ResolvedRuleSet) -> None:
         self._closed = False
         self._stages: dict[int, list[tuple[str, Condition]]] = {}
-        for decision in ruleset.decisions:
+        for decision in resolved.ruleset.decisions:
             bucket = self._stages.setdefault(decision.stage, [])
-            bucket.extend((r.id, resolve(r.when, params)) for r in decision.rules)
+            bucket.extend((r.id, resolved.conditions[r.id]) for r in decision.rules)
 
     def matches(self, stage: int, snapshot: Snapshot) -> Sequence[str]:
         if self._closed:
@@ -60,16 +62,16 @@ class InterpreterEngine:
         self._closed = True
 
 
-def create_engine(name: EngineName, ruleset: RuleSet, params: Mapping[str, int]) -> RuleEngine:
-    """Build the engine called ``name`` for ``ruleset`` under parameter values ``params``."""
+def create_engine(name: EngineName, resolved: ResolvedRuleSet) -> RuleEngine:
+    """Build the engine called ``name`` for a rule set under its resolved parameter values."""
     if name == "interpreter":
-        return InterpreterEngine(ruleset, params)
+        return InterpreterEngine(resolved)
     if name == "durable":
         from pht_rules.engine._durable import DurableEngine
 
-        return DurableEngine(ruleset, params)
+        return DurableEngine(resolved)
     if name == "compiled":
         from pht_rules.engine.compiled import CompiledEngine
 
-        return CompiledEngine(ruleset, params)
+        return CompiledEngine(resolved)
     raise UsageError(f"unknown engine {name!r}; choose 'durable', 'interpreter' or 'compiled'")

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pht_rules.definitions.conditions import Condition, IsUnknown, Truth, describe, leaves, resolve
+from pht_rules.definitions.conditions import Condition, IsUnknown, Truth, describe, leaves
 from pht_rules.definitions.ruleset import Rule
 from pht_rules.engine import Blocking, compile_blocking
 from pht_rules.engine.interpreter import explain
@@ -55,8 +55,8 @@ class CompiledRule:
     hit_text: tuple[str, str]  # the same as JSON text, up to the evidence
 
     @staticmethod
-    def build(rule: Rule, index: int, params: Mapping[str, int]) -> CompiledRule:
-        when = resolve(rule.when, params)
+    def build(rule: Rule, index: int, params: Mapping[str, int], when: Condition) -> CompiledRule:
+        """``rule`` under parameter values ``params``; ``when`` is its resolved condition."""
         advice = _format(rule.advice, params)
         details = {
             k: (

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: the evaluator's stages (hit policies, evidence, information needs, gaps) share its compiled state.
 """Patient state -> :class:`~pht_rules.evaluation.assessment.Assessment`.
 
 An :class:`Evaluator` holds one rule set compiled for one profile. Decisions are evaluated stage by
@@ -69,7 +70,8 @@ class Evaluator:
 
             ruleset = load_rules()
         self.ruleset = ruleset
-        self.params = ruleset.parameter_values(profile)
+        resolved = ruleset.resolved(profile)
+        self.params = resolved.params
         self.profile_name = profile.name if isinstance(profile, Profile) else None
         self.engine_name = engine
         self._paths = tuple(f.path for f in input_fields())
@@ -80,7 +82,7 @@ class Evaluator:
         for d in ruleset.decisions:
             rules: list[CompiledRule] = []
             for r in d.rules:
-                rules.append(CompiledRule.build(r, index, self.params))
+                rules.append(CompiledRule.build(r, index, self.params, resolved.conditions[r.id]))
                 index += 1
             decisions.append(
                 CompiledDecision(d, tuple(rules), f"decision.{d.id}" in read, len(decisions))
@@ -126,7 +128,7 @@ class Evaluator:
         self._explainer = Explainer()
         self._state_cache: OrderedDict[tuple[Any, ...], list[Decided]] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._engine: RuleEngine = create_engine(engine, ruleset, self.params)
+        self._engine: RuleEngine = create_engine(engine, resolved)
 
     # ------------------------------------------------------------------------------------------
 

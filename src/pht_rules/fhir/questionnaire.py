@@ -40,6 +40,7 @@ from pht_rules.patient.fields import FieldSpec, input_fields
 from pht_rules.patient.model import PatientState
 
 __all__ = [
+    "ENABLE_WHEN",
     "answer_display",
     "build_code_systems",
     "build_questionnaire",

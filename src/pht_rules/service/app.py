@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: the app factory, its middleware and the routes share the factory's state.
 """The CDS Hooks 2.0 service: discovery, ``patient-view`` and feedback (FastAPI).
 
 - ``GET /cds-services``: discovery (no authentication; it holds no patient data).
@@ -45,7 +46,14 @@ from pht_rules.service.cards import CardSet, assessment_cards, missing_input_car
 from pht_rules.service.settings import ServiceSettings
 from pht_rules.service.store import FeedbackItem, FeedbackStore, IssuedCard
 
-__all__ = ["PATIENT_VIEW_ID", "PREFETCH", "create_app", "discovery_document"]
+__all__ = [
+    "PATIENT_VIEW_ID",
+    "PREFETCH",
+    "PatientViewService",
+    "create_app",
+    "discovery_document",
+    "log",
+]
 
 log = logging.getLogger("pht_rules.service")
 
