@@ -183,7 +183,8 @@ class Assessment:
                 text: str = fast()
                 return text
             return _compact(_json_data(self))
-        return json.dumps(_json_data(self), ensure_ascii=False, allow_nan=False, indent=indent)
+        # Indented text is for people (the CLI); pydantic's serializer indents in native code.
+        return _adapter().dump_json(self, indent=indent).decode("utf-8")
 
     def to_dict(self) -> dict[str, Any]:
         """The assessment as JSON-compatible Python data (a fresh copy the caller may change)."""
