@@ -34,7 +34,7 @@ from pht_rules.evaluation.assessment import (
     RuleSetInfo,
     _compact,
 )
-from pht_rules.evaluation.outcomes import Outcomes
+from pht_rules.evaluation.outcomes import GapKind, Outcomes
 from pht_rules.patient.fields import UNDETERMINED, Scalar, input_fields
 from pht_rules.patient.model import PatientState, parse_state
 
@@ -212,17 +212,22 @@ class Evaluator:
         return sorted(needs.items(), key=lambda kv: _field_rank(kv[0]))
 
     def _outcomes(self, decided: list[Decided]) -> Outcomes:
-        return Outcomes(
-            outcomes={done.decision_id: done.plan.outcome for done in decided},
-            all_outcomes={done.decision_id: done.plan.outcomes for done in decided},
-            fired=tuple(rid for done in decided for rid in done.plan.fired),
-            needs_information=tuple(path for path, _ in self._needs(decided)),
-            guideline_gaps={
-                done.decision_id: done.plan.gap.kind
-                for done in decided
-                if done.plan.gap is not None
-            },
-        )
+        outcomes: dict[str, str] = {}
+        every: dict[str, tuple[str, ...]] = {}
+        fired: list[str] = []
+        gaps: dict[str, GapKind] = {}
+        asked = False
+        for done in decided:
+            plan = done.plan
+            did = done.decision_id
+            outcomes[did] = plan.outcome
+            every[did] = plan.outcomes
+            fired += plan.fired
+            if plan.gap is not None:
+                gaps[did] = plan.gap.kind
+            asked = asked or bool(done.asks)
+        needs = tuple([path for path, _ in self._needs(decided)]) if asked else ()
+        return Outcomes(outcomes, every, tuple(fired), needs, gaps)
 
     def _assessment(self, decided: list[Decided]) -> Assessment:
         # Decisions, questions, gaps and citations are built when first read.
