@@ -212,3 +212,27 @@ def test_outcomes_only_is_small_typed_and_picklable(evaluator: Evaluator) -> Non
 def test_unknown_detail_is_refused(evaluator: Evaluator) -> None:
     with pytest.raises(ValueError, match="detail"):
         evaluator.evaluate({}, detail="everything")  # type: ignore[call-overload]
+
+
+def test_durable_fact_text_is_the_encoded_fact(evaluator: Evaluator) -> None:
+    """The durable engine writes each stage's fact from pre-encoded pieces; the text is exactly
+    what encoding the fact as a dict gives (so the engine sees the same facts as before)."""
+    engine: Any = evaluator._engine
+    snapshots = [*SNAPSHOTS, {"decision.presentation": "consistent", "age_years": 30}]
+    for patient in _patients():
+        state = evaluator.evaluate(patient)
+        snapshot = snapshot_of(_model(patient))
+        snapshot.update({f"decision.{d.decision_id}": d.outcome for d in state.decisions})
+        snapshots.append(snapshot)
+    for snapshot in snapshots:
+        for stage in (1, 2):
+            keys = engine._stage_keys[stage]
+            fact = {k: v for p, k in keys if (v := snapshot.get(p)) is not None}
+            fact.update(stage=stage, sid="pht", id="snapshot")
+            assert engine._fact(stage, snapshot) == engine._encode(fact)
+
+
+def _model(patient: Any) -> PatientState:
+    from pht_rules import parse_state
+
+    return parse_state(patient)

@@ -47,6 +47,18 @@ class DurableEngine:
             for rule in decision.rules:
                 paths.update(dict.fromkeys((f, fact_key(f)) for f in rule.fields))
             self._stage_keys[decision.stage] = tuple(paths)
+        # Each stage's fact is written as text from pre-encoded pieces (the property names, the
+        # closing stage/sid/id part, the text of every string value seen), which measured about
+        # twice as fast as building a dict and running the general-purpose encoder over it.
+        self._heads = {
+            stage: tuple((path, self._encode(key) + ": ") for path, key in keys)
+            for stage, keys in self._stage_keys.items()
+        }
+        self._tails = {
+            stage: self._encode({STAGE_KEY: stage, "sid": _SID, "id": _FACT_ID})[1:]
+            for stage in self._stage_keys
+        }
+        self._strings: dict[str, str] = {}
         self._retract = json.dumps({"sid": _SID, "id": _FACT_ID})
         self._lock = threading.Lock()
         self._handle: int | None = None
@@ -77,17 +89,37 @@ class DurableEngine:
             with contextlib.suppress(dre.error):  # already unusable; nothing more to free
                 dre.delete_ruleset(handle)
 
-    def matches(self, stage: int, snapshot: Snapshot) -> Sequence[str]:
+    def _fact(self, stage: int, snapshot: Snapshot) -> str:
+        """The JSON text of the stage's fact: the known fields its rules read, then stage, sid
+        and id (the same text as encoding that dict)."""
         get = snapshot.get
-        fact = {
-            key: value
-            for path, key in self._stage_keys.get(stage, ())
-            if (value := get(path)) is not None
-        }
-        fact[STAGE_KEY] = stage
-        fact["sid"] = _SID
-        fact["id"] = _FACT_ID
-        text = self._encode(fact)
+        strings = self._strings
+        parts: list[str] = []
+        for path, head in self._heads.get(stage, ()):
+            value = get(path)
+            if value is None:
+                continue
+            if value is True:
+                parts.append(head + "true")
+            elif value is False:
+                parts.append(head + "false")
+            elif isinstance(value, int):  # booleans are handled above
+                parts.append(head + str(value))
+            else:
+                text = strings.get(value)
+                if text is None:
+                    text = self._encode(value)
+                    if len(strings) < 4096:  # enum values and outcomes: a small, fixed set
+                        strings[value] = text
+                parts.append(head + text)
+        tail = self._tails.get(stage)
+        if tail is None:
+            tail = self._encode({STAGE_KEY: stage, "sid": _SID, "id": _FACT_ID})[1:]
+        parts.append(tail)
+        return "{" + ", ".join(parts)
+
+    def matches(self, stage: int, snapshot: Snapshot) -> Sequence[str]:
+        text = self._fact(stage, snapshot)
         with self._lock:
             if self._closed:
                 raise EvaluationError("this engine has been closed")
