@@ -117,6 +117,7 @@ class CompiledDecision:
         self.decision = decision
         self.rules = rules
         self.exported = exported  # another decision reads this outcome
+        self.field = f"decision.{decision.id}"  # the field through which they read it
         self.index = index
         self.fields = tuple(dict.fromkeys(f for cr in rules for f in cr.field_list))
         self.field_set = frozenset(self.fields)

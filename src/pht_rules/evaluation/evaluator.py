@@ -178,13 +178,9 @@ class Evaluator:
 
     def _decide_all(self, values: tuple[Scalar | None, ...]) -> list[Decided]:
         # Every decision's result is a function of the input values alone.
-        snapshot: dict[str, Scalar] = {}
-        unknown: set[str] = set()
-        for path, value in zip(self._paths, values, strict=True):
-            if value is None:
-                unknown.add(path)
-            else:
-                snapshot[path] = value
+        pairs = tuple(zip(self._paths, values, strict=True))
+        snapshot: dict[str, Scalar] = {p: v for p, v in pairs if v is not None}
+        unknown: set[str] = {p for p, v in pairs if v is None}
         decided: list[Decided | None] = [None] * len(self._decisions)
         matches = self._engine.matches
         explainer = self._explainer
@@ -194,7 +190,7 @@ class Evaluator:
                 done = cd.decide(fired, snapshot, unknown, explainer)
                 decided[cd.index] = done
                 if cd.exported:
-                    key = f"decision.{cd.decision.id}"
+                    key = cd.field
                     outcome = done.plan.outcome
                     if outcome in (UNDETERMINED, NO_RULE_MATCHED):
                         unknown.add(key)
