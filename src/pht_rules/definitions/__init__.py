@@ -43,13 +43,11 @@ from pht_rules.definitions.ruleset import (
     Rule,
     RuleSet,
 )
-from pht_rules.definitions.text import PLACEHOLDER, placeholders
 
 __all__ = [
     "NEGATED",
     "OPERATORS",
     "ORDERING_OPERATORS",
-    "PLACEHOLDER",
     "SET_OPERATORS",
     "AllOf",
     "AnyOf",
@@ -79,6 +77,5 @@ __all__ = [
     "fields_read",
     "leaves",
     "normalise",
-    "placeholders",
     "resolve",
 ]
