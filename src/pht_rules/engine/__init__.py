@@ -5,13 +5,7 @@ The interface, the reference interpreter and the conditions compiled to Python c
 durable-rules adapter and its compiler are private and reached through :func:`create_engine`.
 """
 
-from pht_rules.engine.compiled import (
-    Blocking,
-    CompiledEngine,
-    StageMatcher,
-    compile_blocking,
-    compile_stage,
-)
+from pht_rules.engine.compiled import CompiledEngine
 from pht_rules.engine.interface import (
     EngineName,
     InterpreterEngine,
@@ -20,13 +14,9 @@ from pht_rules.engine.interface import (
 )
 
 __all__ = [
-    "Blocking",
     "CompiledEngine",
     "EngineName",
     "InterpreterEngine",
     "RuleEngine",
-    "StageMatcher",
-    "compile_blocking",
-    "compile_stage",
     "create_engine",
 ]

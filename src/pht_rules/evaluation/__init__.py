@@ -1,56 +1,19 @@
 # SPDX-License-Identifier: MIT
 """Patient state -> :class:`~pht_rules.evaluation.assessment.Assessment`: the evaluator, the
-assessment model and the plain-text explanation.
+assessment model (:mod:`pht_rules.evaluation.assessment`), the outcomes-only result
+(:mod:`pht_rules.evaluation.outcomes`) and the plain-text explanation.
 """
 
-from pht_rules.evaluation._api import (
-    evaluate,
-    patient_state_json_schema,
-)
-from pht_rules.evaluation.assessment import (
-    DISCLAIMER,
-    NO_RULE_MATCHED,
-    Assessment,
-    Citation,
-    DecisionResult,
-    Evidence,
-    GuidelineGap,
-    InformationNeed,
-    ParameterInForce,
-    RuleHit,
-    RuleSetInfo,
-    Value,
-    assessment_json_schema,
-)
-from pht_rules.evaluation.evaluator import (
-    Detail,
-    Evaluator,
-)
-from pht_rules.evaluation.explanation import (
-    render_explanation,
-)
-from pht_rules.evaluation.outcomes import (
-    GapKind,
-    Outcomes,
-)
+from pht_rules.evaluation._api import evaluate, patient_state_json_schema
+from pht_rules.evaluation.assessment import Assessment, assessment_json_schema
+from pht_rules.evaluation.evaluator import Evaluator
+from pht_rules.evaluation.explanation import render_explanation
+from pht_rules.evaluation.outcomes import Outcomes
 
 __all__ = [
-    "DISCLAIMER",
-    "NO_RULE_MATCHED",
     "Assessment",
-    "Citation",
-    "DecisionResult",
-    "Detail",
     "Evaluator",
-    "Evidence",
-    "GapKind",
-    "GuidelineGap",
-    "InformationNeed",
     "Outcomes",
-    "ParameterInForce",
-    "RuleHit",
-    "RuleSetInfo",
-    "Value",
     "assessment_json_schema",
     "evaluate",
     "patient_state_json_schema",

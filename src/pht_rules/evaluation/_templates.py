@@ -17,7 +17,8 @@ from typing import Any
 
 from pht_rules.definitions.conditions import Condition, IsUnknown, Truth, describe, leaves
 from pht_rules.definitions.ruleset import Rule
-from pht_rules.engine import Blocking, compile_blocking
+from pht_rules.definitions.text import fill_placeholders as _format
+from pht_rules.engine.compiled import Blocking, compile_blocking
 from pht_rules.engine.interpreter import explain
 from pht_rules.evaluation.assessment import Evidence, RuleHit, _compact
 from pht_rules.patient.fields import Scalar
@@ -26,10 +27,6 @@ __all__ = ["RULE_CACHE_LIMIT", "CompiledRule", "Explained", "Explainer"]
 
 # Rule verdicts kept per evaluator (oldest evicted first), so that memory stays bounded.
 RULE_CACHE_LIMIT = 16384
-
-
-def _format(text: str, params: Mapping[str, int]) -> str:
-    return text.format_map(params) if "{" in text else text
 
 
 def _json_value(value: str | tuple[str, ...]) -> str | list[str]:
