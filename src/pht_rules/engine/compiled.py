@@ -25,7 +25,7 @@ from pht_rules.definitions.conditions import (
     Not,
 )
 from pht_rules.definitions.ruleset import ResolvedRuleSet
-from pht_rules.errors import EvaluationError
+from pht_rules.errors import EvaluationError, UsageTypeError
 from pht_rules.patient.fields import Snapshot
 
 __all__ = ["Blocking", "CompiledEngine", "StageMatcher", "compile_blocking", "compile_stage"]
@@ -42,7 +42,7 @@ def _literal(value: object) -> str:
         return "(" + "".join(_literal(v) + ", " for v in value) + ")"
     if isinstance(value, bool | int | str):
         return repr(value)
-    raise TypeError(f"unresolved or unsupported operand {value!r}")
+    raise UsageTypeError(f"unresolved or unsupported operand {value!r}")
 
 
 class _Source:
@@ -53,7 +53,7 @@ class _Source:
 
     def var(self, path: str) -> str:
         if not isinstance(path, str):
-            raise TypeError(f"field path must be text, got {path!r}")
+            raise UsageTypeError(f"field path must be text, got {path!r}")
         return self.fields.setdefault(path, f"_v{len(self.fields)}")
 
     def expr(self, cond: Condition, want: bool = True) -> str:
@@ -133,7 +133,7 @@ def compile_stage(rules: Sequence[tuple[str, Condition]]) -> StageMatcher:
     tests = [(rule_id, src.expr(cond)) for rule_id, cond in rules]
     for cond in (c for _, c in rules):
         if not isinstance(cond, AllOf | AnyOf | Not | Compare | IsUnknown):
-            raise TypeError(f"not a condition: {cond!r}")
+            raise UsageTypeError(f"not a condition: {cond!r}")
     lines = ["def _match(_s):", "    _g = _s.get"]
     lines += [f"    {name} = _g({_literal(path)})" for path, name in src.fields.items()]
     lines.append("    _out = []")

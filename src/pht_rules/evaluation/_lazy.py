@@ -29,7 +29,7 @@ from pht_rules.evaluation.assessment import (
 )
 from pht_rules.patient.fields import Scalar
 
-__all__ = ["LazyAssessment", "LazyDecisionResult", "Parts"]
+__all__ = ["JsonTexts", "LazyAssessment", "LazyDecisionResult", "Parts"]
 
 _HITS = DecisionResult.__dict__["hits"]  # the slot behind DecisionResult.hits
 _FIELDS = tuple(DecisionResult.__dataclass_fields__)
