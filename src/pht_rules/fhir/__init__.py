@@ -6,7 +6,9 @@
   :class:`~pht_rules.PatientState`; :func:`observations_to_state` reads ``Observation`` resources.
 - :func:`assessment_to_request_group` - an :class:`~pht_rules.Assessment` as a ``RequestGroup``.
 - :func:`ruleset_to_plan_definition` / :func:`ruleset_to_library` - the rule set's metadata.
-- :func:`validate_resource` - structural validation with ``fhir.resources`` (``service`` extra).
+- :func:`code_systems` / :func:`ruleset_code_systems` - every project ``CodeSystem``.
+- :func:`validate_resource` - structural validation with ``fhir.resources``, and the R4 FHIRPath
+  invariants with ``fhirpathpy`` (``service`` extra).
 
 Resources are plain JSON-ready dicts; only :func:`validate_resource` needs ``fhir.resources``.
 Codes used are explained in :mod:`pht_rules.fhir.codes`.
@@ -33,6 +35,7 @@ from pht_rules.fhir.response import (
     response_to_state,
     state_to_response,
 )
+from pht_rules.fhir.terminology import code_systems, ruleset_code_systems
 from pht_rules.fhir.validation import operation_outcome, validate_resource
 
 __all__ = [
@@ -47,11 +50,13 @@ __all__ = [
     "build_code_systems",
     "build_questionnaire",
     "clinical_weight",
+    "code_systems",
     "latest_response",
     "observations_to_state",
     "operation_outcome",
     "questionnaire",
     "response_to_state",
+    "ruleset_code_systems",
     "ruleset_to_library",
     "ruleset_to_plan_definition",
     "state_to_response",

@@ -30,6 +30,7 @@ from pht_rules.fhir.output import (
 )
 from pht_rules.fhir.questionnaire import build_code_systems, build_questionnaire
 from pht_rules.fhir.response import response_to_state, state_to_response
+from pht_rules.fhir.terminology import code_systems_bundle, ruleset_code_systems
 from pht_rules.patient.model import PatientState, parse_state
 
 
@@ -72,11 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The generator's output: the same as the shipped file, and how to regenerate it.
             result = build_questionnaire()
         elif args.command == "code-systems":
-            result = {
-                "resourceType": "Bundle",
-                "type": "collection",
-                "entry": [{"resource": cs} for cs in build_code_systems()],
-            }
+            # The generator's output: the same as the shipped code-systems.json.
+            result = code_systems_bundle(build_code_systems() + ruleset_code_systems())
         elif args.command == "to-response":
             result = state_to_response(
                 parse_state(_read(args.file)),
