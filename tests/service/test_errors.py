@@ -22,7 +22,9 @@ def test_unexpected_error_is_a_clean_500(
 ) -> None:
     """The error's message (which might quote data) is neither returned nor logged."""
 
-    def explode(self: PatientViewService, hook: object, fetched: object = None) -> tuple[bytes, list[object]]:
+    def explode(
+        self: PatientViewService, hook: object, fetched: object = None
+    ) -> tuple[bytes, list[object]]:
         raise RuntimeError("SECRET value 4711 from the request")
 
     monkeypatch.setattr(PatientViewService, "respond", explode)

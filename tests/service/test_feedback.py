@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 import pht_rules
+from pht_rules.fhir.codes import OVERRIDE_REASONS_SYSTEM
 from pht_rules.service.store import FeedbackStore
 
 from .conftest import ISSUER, SERVICE, Server, example, example_hook, start_server
@@ -90,7 +91,9 @@ def test_feedback_is_recorded_with_its_rules(
         (lambda f: f.pop("outcomeTimestamp"), "feedback[0].outcomeTimestamp"),
         (lambda f: f.update(outcomeTimestamp="yesterday"), "feedback[0].outcomeTimestamp"),
         (
-            lambda f: f["overrideReason"].update(reason={"system": "x", "code": "y"}),
+            lambda f: f["overrideReason"].update(
+                reason={"system": OVERRIDE_REASONS_SYSTEM, "code": "made-up"}
+            ),
             "feedback[0].overrideReason.reason",
         ),
         (

@@ -270,9 +270,7 @@ def _allowed(path: str) -> str:
 
 def settings_to_environment(settings: ServiceSettings) -> str:
     """``settings`` as JSON, for :data:`SETTINGS_ENV` (what each worker reads)."""
-    data = {
-        name: getattr(settings, name) for name in ServiceSettings.__dataclass_fields__
-    }
+    data = {name: getattr(settings, name) for name in ServiceSettings.__dataclass_fields__}
     data["trusted_issuers"] = [[t.issuer, t.jwks] for t in settings.trusted_issuers]
     data["profile"] = dict(settings.profile)
     data["database_url"] = settings.database

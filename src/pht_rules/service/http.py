@@ -95,5 +95,3 @@ def _too_large(limit: int) -> Reject:
 def bad(message: str, expression: str | None = None, code: str = "invalid") -> Reject:
     """A 400 naming ``expression``."""
     return Reject(400, [FhirProblem(message, None, expression, code)], "request")
-
-

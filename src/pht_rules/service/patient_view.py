@@ -44,6 +44,7 @@ PREFETCH = {
 }
 """Prefetch templates: the latest completed intake response; optionally, coded observations."""
 
+
 def discovery_document() -> dict[str, Any]:
     """The CDS Hooks discovery response."""
     return {
@@ -66,8 +67,6 @@ def discovery_document() -> dict[str, Any]:
             }
         ]
     }
-
-
 
 
 @dataclass
@@ -128,6 +127,15 @@ def parse_hook(body: Any) -> HookInput:
             hook.prefetch[key] = value
     hook.missing = tuple(missing)
     return hook
+
+
+def _has_observations(bundle: Mapping[str, Any]) -> bool:
+    return any(
+        isinstance(e, Mapping)
+        and isinstance(e.get("resource"), Mapping)
+        and e["resource"].get("resourceType") == "Observation"
+        for e in bundle.get("entry") or ()
+    )
 
 
 def precondition_failed(message: str) -> Reject:
@@ -195,6 +203,8 @@ class PatientViewService:
                 "the questionnaire response was not prefetched and cannot be fetched: send "
                 "prefetch.questionnaireResponse, or fhirServer and fhirAuthorization"
             )
+        if observations is not None and not _has_observations(observations):
+            observations = None  # an empty search: nothing to read
         response = latest_response(found)
         if response is None:
             self._validate(found, str(found.get("resourceType")), "prefetch.questionnaireResponse")

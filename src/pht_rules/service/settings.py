@@ -99,6 +99,8 @@ class ServiceSettings:
             raise UsageError("fhir_timeout_seconds must be within 0..60")
         for origin in self.cors_origins:
             if origin != "*" and not origin.startswith(("https://", "http://")):
-                raise UsageError(f"--cors-origin {origin!r}: give an origin such as https://ehr.example.org")
+                raise UsageError(
+                    f"--cors-origin {origin!r}: give an origin such as https://ehr.example.org"
+                )
         if not 0 <= self.clock_skew_seconds <= 300:
             raise UsageError("clock_skew_seconds must be within 0..300")
