@@ -87,10 +87,10 @@ class Problem:
         return f"{self._where()}: {self.message}{hint}"
 
 
-P = TypeVar("P", bound=Problem)
+_P = TypeVar("_P", bound=Problem)
 
 
-class ProblemsError(PhtRulesError, Generic[P]):
+class ProblemsError(PhtRulesError, Generic[_P]):
     """An error that lists every problem found (``problems``), so one run reports all of them.
 
     The message is the problems joined by ``"; "``, after a ``summary`` (with the count when
@@ -100,8 +100,8 @@ class ProblemsError(PhtRulesError, Generic[P]):
     summary: ClassVar[str | None] = None
     counted: ClassVar[bool] = False
 
-    def __init__(self, problems: Sequence[P]) -> None:
-        self.problems: tuple[P, ...] = tuple(problems)
+    def __init__(self, problems: Sequence[_P]) -> None:
+        self.problems: tuple[_P, ...] = tuple(problems)
         detail = "; ".join(str(p) for p in self.problems)
         if self.summary is None:
             text = detail

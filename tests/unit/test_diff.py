@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pht_rules import Evaluator, PatientState, Profile, RuleSet, load_rules
-from pht_rules.audit.diff.behavioural import (
+from pht_rules.audit.diff import (
     DiffRegion,
     DiffReport,
     Side,

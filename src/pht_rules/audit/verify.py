@@ -15,6 +15,8 @@ Across the domain: rules that never fire (dead) and rules that fire but are alwa
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +29,15 @@ from pht_rules.errors import RuleConflictError
 from pht_rules.evaluation.assessment import NO_RULE_MATCHED
 from pht_rules.evaluation.evaluator import Evaluator
 
-__all__ = ["DecisionCheck", "Finding", "FindingKind", "VerificationReport", "verify"]
+__all__ = [
+    "DecisionCheck",
+    "Finding",
+    "FindingKind",
+    "VerificationReport",
+    "render_verification",
+    "verification_json",
+    "verify",
+]
 
 FindingKind = Literal[
     "gap", "conflict", "dead-rule", "shadowed-rule", "invariant", "engine-mismatch", "error"
@@ -251,3 +261,115 @@ def _check_decision(
 def _patient(state: Any) -> dict[str, Any]:
     data: dict[str, Any] = state.model_dump(exclude_none=True)
     return {k: v for k, v in data.items() if v != {}}
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering a verification report
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _example_line(example: Mapping[str, Any] | None, key: str) -> str:
+    if not example or key not in example:
+        return ""
+    value = example[key]
+    if key == "abstract":
+        return ", ".join(f"{k}={_shown(v)}" for k, v in value.items())
+    return json.dumps(value, sort_keys=True)
+
+
+def verification_json(report: VerificationReport) -> dict[str, Any]:
+    """A verification report as JSON-ready data."""
+    return {
+        "ruleset": report.ruleset,
+        "fingerprint": report.fingerprint,
+        "ok": report.ok,
+        "domain_size": report.domain_size,
+        "states_checked": report.states_checked,
+        "seconds": round(report.seconds, 3),
+        "engine_cross_checked": report.engine_cross_checked,
+        "invariants": list(report.invariants),
+        "parameters": dict(report.parameters),
+        "decisions": [
+            {
+                "decision_id": d.decision_id,
+                "variables": list(d.variables),
+                "domain_size": d.domain_size,
+                "impossible": d.impossible,
+                "checked": d.checked,
+                "findings": len(d.findings),
+            }
+            for d in report.decisions
+        ],
+        "findings": [dataclasses.asdict(f) for f in report.findings],
+    }
+
+
+def render_verification(report: VerificationReport, *, profile: str | None = None) -> str:
+    """A verification report as readable text: per-decision domain sizes, totals, the time taken,
+    and each finding with its rules and an example patient."""
+    lines = [
+        f"pht-rules verify: {report.ruleset} (fingerprint {report.fingerprint}), "
+        + (f"profile '{profile}'" if profile else "default parameters"),
+        "",
+        f"{'decision':<18}{'variables':>10}{'abstract states':>17}{'impossible':>12}"
+        f"{'checked':>10}{'findings':>10}",
+    ]
+    for d in report.decisions:
+        lines.append(
+            f"{d.decision_id:<18}{len(d.variables):>10}{d.domain_size:>17}{d.impossible:>12}"
+            f"{d.checked:>10}{len(d.findings):>10}"
+        )
+    impossible = sum(d.impossible for d in report.decisions)
+    lines += [
+        f"{'total':<18}{'':>10}{report.domain_size:>17}{impossible:>12}"
+        f"{report.states_checked:>10}{len(report.findings):>10}",
+        "",
+        f"domain: {report.domain_size} abstract states ({report.states_checked} made into valid "
+        "patients and assessed, "
+        f"{impossible} combinations no valid patient can take), checked exhaustively in "
+        f"{report.seconds:.1f} s",
+        "engine cross-check: "
+        + (
+            "durable-rules agrees with the reference interpreter on every state"
+            if report.engine_cross_checked
+            and not any(f.kind == "engine-mismatch" for f in report.findings)
+            else "durable-rules compared with the reference interpreter"
+            if report.engine_cross_checked
+            else "skipped (--no-engine-check)"
+        ),
+        f"invariants: {', '.join(report.invariants)}",
+        "",
+    ]
+    if report.ok:
+        lines.append(
+            "result: OK - no gap, conflict, dead or shadowed rule, invariant violation or engine "
+            "mismatch"
+        )
+        return "\n".join(lines) + "\n"
+    lines.append(f"result: FAILED - {len(report.findings)} finding(s)")
+    # The same problem found in several parts of the domain is shown once, with its first example.
+    groups: dict[tuple[str, str, tuple[str, ...], str], list[Finding]] = {}
+    for f in report.findings:
+        groups.setdefault((f.kind, f.decision_id, f.rule_ids, f.message), []).append(f)
+    for same in groups.values():
+        first = same[0]
+        more = (
+            f" ({len(same)} distinct cases, the first shown; --format json lists all)"
+            if len(same) > 1
+            else ""
+        )
+        lines.append(f"  {first}{more}")
+        abstract = _example_line(first.example, "abstract")
+        if abstract:
+            lines.append(f"      where:   {abstract}")
+        patient = _example_line(first.example, "patient")
+        if patient:
+            lines.append(f"      patient: {patient}")
+    return "\n".join(lines) + "\n"

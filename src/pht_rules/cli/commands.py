@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: one argparse tree and the small handler of each subcommand, read together.
 """The ``pht-rules`` command.
 
 Exit codes:
@@ -26,17 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pht_rules import __version__
-from pht_rules.audit.cases import CaseRunner, load_cases
-from pht_rules.audit.diff.behavioural import Side, diff, diff_json, render_diff
-from pht_rules.audit.traceability import (
-    audit,
-    read_source_sections,
-    render_audit,
-    render_verification,
-    verification_json,
-)
-from pht_rules.audit.verify import verify
+from pht_rules._version import __version__
 from pht_rules.definitions.ruleset import Profile, RuleSet
 from pht_rules.errors import (
     EvaluationError,
@@ -48,7 +39,7 @@ from pht_rules.errors import (
 from pht_rules.evaluation.assessment import assessment_json_schema
 from pht_rules.evaluation.evaluator import Evaluator
 from pht_rules.evaluation.explanation import render_explanation
-from pht_rules.loading import bundled_rules, load_rules
+from pht_rules.loading import bundled_rules, load_rules, read_source_sections
 from pht_rules.patient.model import PatientState
 
 __all__ = [
@@ -90,7 +81,7 @@ def _read(path: str) -> str:
 
 
 def _ruleset(args: argparse.Namespace) -> RuleSet:
-    return load_rules(args.rules) if args.rules else load_rules()
+    return load_rules(args.rules or None)
 
 
 def _profile(args: argparse.Namespace) -> Profile | None:
@@ -179,6 +170,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from pht_rules.audit.cases import CaseRunner, load_cases
+
     cases = load_cases(args.path)
     runner = CaseRunner(_ruleset(args), engine=args.engine)
     try:
@@ -206,6 +199,9 @@ def _write(path: str | None, text: str) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from pht_rules.audit.rendering import render_audit
+    from pht_rules.audit.traceability import audit
+
     ruleset = _ruleset(args)
     sections = read_source_sections(args.rules or bundled_rules())
     source_text = _read(args.source) if args.source else None
@@ -229,13 +225,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from pht_rules.audit import verify as verification
+
     ruleset = _ruleset(args)
     profile = _profile(args)
-    report = verify(ruleset, profile, cross_check_engine=not args.no_engine_check)
+    report = verification.verify(ruleset, profile, cross_check_engine=not args.no_engine_check)
     if args.format == "json":
-        print(json.dumps(verification_json(report), indent=2))
+        print(json.dumps(verification.verification_json(report), indent=2))
     else:
-        sys.stdout.write(render_verification(report, profile=profile.name if profile else None))
+        sys.stdout.write(
+            verification.render_verification(report, profile=profile.name if profile else None)
+        )
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED
 
 
@@ -262,6 +262,8 @@ def _label(ruleset: RuleSet, profile: Profile | None) -> str:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from pht_rules.audit.diff import Side, diff, diff_json, render_diff
+
     dirs: list[str] = args.dirs
     profile = _profile(args)
     if len(dirs) > 2:
@@ -409,12 +411,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_diff)
     # The CDS Hooks service lives in its own package so that its dependencies (the 'service'
     # extra) are imported only when the command runs.
+    from pht_rules.fhir.cli import add_fhir_arguments
     from pht_rules.service.cli import add_serve_arguments, run_serve
 
     p = sub.add_parser("serve", help="run the CDS Hooks service (needs the 'service' extra)")
     add_serve_arguments(p)
     p.set_defaults(func=run_serve)
+
+    p = sub.add_parser(
+        "fhir", help="the FHIR resources: Questionnaire, mappings, RequestGroup, ..."
+    )
+    add_fhir_arguments(p)
+    p.set_defaults(func=_run_fhir)
     return parser
+
+
+def _run_fhir(args: argparse.Namespace) -> int:
+    from pht_rules.fhir.cli import run_fhir
+
+    return run_fhir(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

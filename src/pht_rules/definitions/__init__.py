@@ -8,6 +8,8 @@ from pht_rules.definitions.catalogue import (
     Catalogue,
     CatalogueEntry,
     EntryKind,
+    SourceSection,
+    normalise,
 )
 from pht_rules.definitions.conditions import (
     NEGATED,
@@ -37,14 +39,17 @@ from pht_rules.definitions.ruleset import (
     Parameter,
     Profile,
     Provenance,
+    ResolvedRuleSet,
     Rule,
     RuleSet,
 )
+from pht_rules.definitions.text import PLACEHOLDER, placeholders
 
 __all__ = [
     "NEGATED",
     "OPERATORS",
     "ORDERING_OPERATORS",
+    "PLACEHOLDER",
     "SET_OPERATORS",
     "AllOf",
     "AnyOf",
@@ -64,12 +69,16 @@ __all__ = [
     "Parameter",
     "Profile",
     "Provenance",
+    "ResolvedRuleSet",
     "Rule",
     "RuleSet",
+    "SourceSection",
     "Truth",
     "compare",
     "describe",
     "fields_read",
     "leaves",
+    "normalise",
+    "placeholders",
     "resolve",
 ]

@@ -7,10 +7,11 @@ reason (``not_encoded``), so traceability holds in both directions.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Catalogue", "CatalogueEntry", "EntryKind"]
+__all__ = ["Catalogue", "CatalogueEntry", "EntryKind", "SourceSection", "normalise"]
 
 EntryKind = Literal["article", "literature", "secondary", "not-verified", "assumption"]
 
@@ -56,3 +57,16 @@ class Catalogue:
     def statements(self) -> tuple[CatalogueEntry, ...]:
         """The source article's statements, in article order."""
         return tuple(e for e in self.entries if e.kind == "article")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSection:
+    """A section of the source article as the catalogue recorded it: heading and fingerprint."""
+
+    heading: str
+    sha256: str
+
+
+def normalise(text: str) -> str:
+    """``text`` in NFC with every run of whitespace collapsed to one space, ends stripped."""
+    return " ".join(unicodedata.normalize("NFC", text).split())

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Rule definitions as frozen data: rules, decisions, parameters and the rule set that holds them.
 
-Nothing here knows about a rule engine; :mod:`pht_rules.loading._loader` builds these objects from rule
+Nothing here knows about a rule engine; :mod:`pht_rules.loading` builds these objects from rule
 files, and the engines compile them.
 """
 
@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pht_rules.definitions.catalogue import Catalogue
-from pht_rules.definitions.conditions import Condition, fields_read
+from pht_rules.definitions.conditions import (
+    Compare,
+    Condition,
+    ParamRef,
+    fields_read,
+    leaves,
+    resolve,
+)
+from pht_rules.definitions.text import placeholders
 from pht_rules.errors import FieldProblem, ProfileError, UnknownIdError, closest
 from pht_rules.patient.fields import FieldSpec
 
@@ -23,6 +31,7 @@ __all__ = [
     "Parameter",
     "Profile",
     "Provenance",
+    "ResolvedRuleSet",
     "Rule",
     "RuleSet",
 ]
@@ -149,10 +158,51 @@ class RuleSet:
                 return r
         raise UnknownIdError(rule_id)
 
+    def rules_citing(self) -> dict[str, tuple[str, ...]]:
+        """For each catalogue entry (and any other cited id), the rules that cite it, in order."""
+        out: dict[str, list[str]] = {e.id: [] for e in self.catalogue.entries}
+        for r in self.rules:
+            for cid in r.cites:
+                out.setdefault(cid, []).append(r.id)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def parameters_citing(self) -> dict[str, tuple[str, ...]]:
+        """For each catalogue entry (and any other cited id), the parameters that cite it."""
+        out: dict[str, list[str]] = {e.id: [] for e in self.catalogue.entries}
+        for p in self.parameters:
+            for cid in p.sources:
+                out.setdefault(cid, []).append(p.name)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def parameter_users(self) -> dict[str, tuple[str, ...]]:
+        """For each parameter, the rules whose condition, advice or details use it."""
+        out: dict[str, list[str]] = {p.name: [] for p in self.parameters}
+        for r in self.rules:
+            used = {
+                leaf.value.name
+                for leaf in leaves(r.when)
+                if isinstance(leaf, Compare) and isinstance(leaf.value, ParamRef)
+            }
+            used |= placeholders(r.advice)
+            for _, value in r.details:
+                for text in value if isinstance(value, tuple) else (value,):
+                    used |= placeholders(text)
+            for name in sorted(used):
+                out.setdefault(name, []).append(r.id)
+        return {k: tuple(v) for k, v in out.items()}
+
     @property
     def defaults(self) -> dict[str, int]:
         """Every parameter's default value."""
         return {p.name: p.value for p in self.parameters}
+
+    def resolved(self, profile: Profile | Mapping[str, int] | None = None) -> ResolvedRuleSet:
+        """This rule set under the parameter values of ``profile`` (validated), resolved once.
+
+        The engines and the evaluator share the result, so parameters are looked up in one place.
+        """
+        params = self.parameter_values(profile)
+        return ResolvedRuleSet(self, params, {r.id: resolve(r.when, params) for r in self.rules})
 
     def parameter_values(
         self, profile: Profile | Mapping[str, int] | None = None
@@ -194,3 +244,13 @@ class RuleSet:
         if problems:
             raise ProfileError(problems)
         return values
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ResolvedRuleSet:
+    """A rule set under one set of parameter values: ``conditions`` maps each rule id to its
+    condition with every parameter reference replaced by its value."""
+
+    ruleset: RuleSet
+    params: Mapping[str, int]
+    conditions: Mapping[str, Condition]

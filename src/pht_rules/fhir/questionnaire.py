@@ -41,6 +41,7 @@ from pht_rules.fhir.codes import (
 from pht_rules.patient.fields import FieldSpec, input_fields
 
 __all__ = [
+    "ENABLE_WHEN",
     "answer_display",
     "build_code_systems",
     "build_questionnaire",

@@ -38,6 +38,20 @@ from pht_rules.testing._rules import (
     rules_of,
 )
 
+__all__ = [
+    "Output",
+    "Wrapper",
+    "as_answered_dict",
+    "as_dict",
+    "as_flat",
+    "as_is",
+    "as_json",
+    "as_model",
+    "from_assessment_json",
+    "read_outcomes",
+    "to_advice",
+]
+
 Output = Assessment | Advice | Mapping[str, Any]
 """What ``from_output`` may return."""
 

@@ -21,6 +21,8 @@ from hypothesis import Phase, settings
 
 from pht_rules.errors import UsageError
 
+__all__ = ["BUDGETS", "PROFILE_ENV", "budget_examples", "kit_settings", "register_profiles"]
+
 PROFILE_ENV = "PHT_RULES_HYPOTHESIS_PROFILE"
 """The environment variable that selects the budget."""
 

@@ -48,6 +48,20 @@ from pht_rules.testing.pictures import (
 from pht_rules.testing.reporting import SafetyViolation, violation_key
 from pht_rules.testing.strategies import boundary_patient_states, patient_states
 
+__all__ = [
+    "PICTURE_NAMES",
+    "Check",
+    "assert_conforms",
+    "assert_invariants",
+    "assert_relations",
+    "conformance_check",
+    "default_states",
+    "invariant_check",
+    "picture_states",
+    "relation_check",
+    "run_property",
+]
+
 Check = Callable[[PatientState], list[Violation]]
 
 

@@ -27,6 +27,16 @@ from pht_rules.evaluation.assessment import Assessment
 from pht_rules.patient.model import PatientState
 from pht_rules.testing._rules import ProfileLike, evaluator, params_of, rules_of
 
+__all__ = [
+    "ENGINES",
+    "AssessFn",
+    "DifferentialReport",
+    "Mismatch",
+    "assessment_differences",
+    "engine_differences",
+    "exhaustive_differential",
+]
+
 ENGINES: tuple[EngineName, EngineName] = ("durable", "interpreter")
 """The two engines compared: the durable-rules engine and the reference interpreter."""
 

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: the relations share one context and are read as one list.
 """Metamorphic relations: how advice must (not) change when the patient changes.
 
 An invariant judges one assessment; a relation compares the advice for a patient with the advice
@@ -39,6 +40,30 @@ from pht_rules.evaluation.assessment import Assessment
 from pht_rules.patient.fields import FieldSpec, input_fields
 from pht_rules.patient.model import PatientState, parse_state
 from pht_rules.testing._rules import ProfileLike, params_of, rules_of
+
+__all__ = [
+    "AGGRESSION",
+    "NO_ADVICE",
+    "PHASE_RANK",
+    "RELATIONS",
+    "REL_DETERMINISTIC",
+    "REL_UNKNOWN",
+    "REL_UNREAD_FIELDS",
+    "REL_WORSENING",
+    "Compare",
+    "Evaluate",
+    "Relation",
+    "RelationContext",
+    "Variant",
+    "Variants",
+    "aggression",
+    "check_relations",
+    "forgettings",
+    "repeats",
+    "unread_changes",
+    "with_values",
+    "worsenings",
+]
 
 Evaluate = Callable[[PatientState], "Assessment | Advice"]
 """Anything that advises a patient: an evaluator, ``pht_rules.evaluate`` or an adapted wrapper."""

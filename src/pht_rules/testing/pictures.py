@@ -56,6 +56,20 @@ from pht_rules.testing.strategies import (
     prepared,
 )
 
+__all__ = [
+    "IRRITABILITY_FIELDS",
+    "LOADING_PHASES",
+    "PICTURES",
+    "RED_FLAGS",
+    "TRIAL_FIELDS",
+    "inadequate_trial_patients",
+    "irritable_patients",
+    "less_irritable_patients",
+    "loading_phase_patients",
+    "recalcitrant_patients",
+    "red_flag_patients",
+]
+
 IRRITABILITY_FIELDS = (
     "symptoms.pain_at_rest",
     "symptoms.pain_on_walking",

@@ -34,6 +34,15 @@ from pht_rules.patient.model import PatientState
 if TYPE_CHECKING:
     from pht_rules.testing.adapters import Wrapper
 
+__all__ = [
+    "SafetyViolation",
+    "case_yaml",
+    "failure_case",
+    "state_data",
+    "violation_key",
+    "write_case_file",
+]
+
 
 def state_data(state: PatientState) -> dict[str, Any]:
     """The answered fields of ``state`` as nested plain data (unknowns and empty groups left out)."""

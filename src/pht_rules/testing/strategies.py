@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: the strategies share the field-by-field construction of a consistent patient.
 """Hypothesis strategies over the whole valid patient-state domain, unknowns included.
 
 States are built to satisfy the model's cross-field rules by construction (no filtering), so
@@ -31,6 +32,27 @@ from pht_rules.errors import UsageError, UsageTypeError
 from pht_rules.patient.fields import FieldSpec, input_fields
 from pht_rules.patient.model import PatientState
 from pht_rules.testing._rules import ProfileLike, options, params_of, rules_of, unwrap
+
+__all__ = [
+    "CLEAR_SCREEN",
+    "OLDEST_CLEAR_SCREEN_AGE",
+    "Draw",
+    "adult_ages",
+    "boundary_patient_states",
+    "boundary_values",
+    "check_weight",
+    "coin",
+    "draw_flat",
+    "field_strategies",
+    "known_values",
+    "make_consistent",
+    "maybe_unknown",
+    "nest",
+    "patient_dicts",
+    "patient_states",
+    "prepared",
+    "profiles",
+]
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 

@@ -29,6 +29,8 @@ from pht_rules.testing.checks import (
 from pht_rules.testing.metamorphic import RELATIONS
 from pht_rules.testing.reporting import SafetyViolation, write_case_file
 
+__all__ = ["SafetySuite", "safety_suite"]
+
 
 def _config_settings(request: pytest.FixtureRequest, weight: float) -> settings:
     config = request.config

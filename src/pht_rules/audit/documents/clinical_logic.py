@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: one generated document, section by section, in the order it is read.
 """The clinical logic of a rule set as a Markdown reference, generated from the rule data alone.
 
 For each decision: its question, hit policy, outcomes and rules (conditions rendered from the
@@ -244,20 +245,8 @@ def _decision(number: int, decision: Decision, params: Mapping[str, int]) -> lis
     return lines
 
 
-def _citing(ruleset: RuleSet) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    rules: dict[str, list[str]] = {e.id: [] for e in ruleset.catalogue.entries}
-    params: dict[str, list[str]] = {e.id: [] for e in ruleset.catalogue.entries}
-    for r in ruleset.rules:
-        for cid in r.cites:
-            rules.setdefault(cid, []).append(r.id)
-    for p in ruleset.parameters:
-        for cid in p.sources:
-            params.setdefault(cid, []).append(p.name)
-    return rules, params
-
-
 def _traceability(ruleset: RuleSet) -> list[str]:
-    rules_citing, params_citing = _citing(ruleset)
+    rules_citing, params_citing = ruleset.rules_citing(), ruleset.parameters_citing()
     entries = ruleset.catalogue.entries
     statements = [e for e in entries if e.kind == "article"]
     encoded = sum(1 for e in statements if rules_citing[e.id])
@@ -421,7 +410,7 @@ def document_main(
     )
     args = parser.parse_args(argv)
     try:
-        ruleset = load_rules(args.rules) if args.rules else load_rules()
+        ruleset = load_rules(args.rules or None)
     except RuleFileError as exc:
         for problem in exc.problems:
             print(f"{prog}: {problem}", file=sys.stderr)

@@ -21,7 +21,7 @@ from pht_rules.definitions.catalogue import CatalogueEntry
 from pht_rules.definitions.conditions import AllOf, Compare, Condition, IsUnknown, Not
 from pht_rules.definitions.ruleset import Decision, Rule, RuleSet
 
-__all__ = ["condition_lines", "main", "render_rule_reference"]
+__all__ = ["REGENERATE", "condition_lines", "main", "render_rule_reference"]
 
 REGENERATE = "python -m pht_rules.rule_docs > docs/rules.md"
 
