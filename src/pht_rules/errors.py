@@ -15,7 +15,8 @@ Every error the library raises sits under one root::
     ├── UsageError (also ValueError)         an argument or setting is invalid
     │   └── UsageTypeError (also TypeError)  an argument has the wrong type
     ├── UnknownIdError (also KeyError)       no decision or rule has the id asked for
-    └── AuthError                            a service request is not authenticated (pht_rules.service)
+    ├── AuthError                            a service request is not authenticated (pht_rules.service)
+    └── FetchError                           the client's FHIR server did not give the data (pht_rules.service)
 
 The safety kit's finding, :class:`pht_rules.testing.reporting.SafetyViolation`, is a test failure
 rather than an error: it derives from ``AssertionError`` alone, so pytest reports it as a failure

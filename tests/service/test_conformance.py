@@ -24,7 +24,7 @@ from pht_rules.fhir import (
     state_to_response,
     validate_resource,
 )
-from pht_rules.fhir.__main__ import main as fhir_main
+from pht_rules.fhir.cli import main as fhir_main
 from pht_rules.fhir.codes import DATA_ABSENT_REASON, UCUM
 from pht_rules.fhir.invariants import INVARIANTS, check_invariants
 from pht_rules.fhir.terminology import code_systems_bundle
