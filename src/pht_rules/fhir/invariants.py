@@ -280,13 +280,10 @@ INVARIANTS: tuple[Invariant, ...] = (
 
 @cache
 def _engine() -> tuple[Any, Any]:
-    try:
-        from fhirpathpy import compile as fhirpath_compile
-        from fhirpathpy.models import models
-    except ImportError as exc:  # pragma: no cover - the service extra is missing
-        raise ImportError(
-            "FHIR invariant checks need fhirpathpy: python -m pip install 'pht-rules[service]'"
-        ) from exc
+    # fhirpathpy comes with the service extra: python -m pip install 'pht-rules[service]'
+    from fhirpathpy import compile as fhirpath_compile
+    from fhirpathpy.models import models
+
     return fhirpath_compile, models["r4"]
 
 

@@ -41,6 +41,7 @@ from pht_rules.patient.model import PatientState, parse_state
 __all__ = [
     "SUPPORTED_QUESTIONNAIRE_VERSIONS",
     "Values",
+    "convert_ucum",
     "latest_response",
     "observations_to_state",
     "response_to_state",

@@ -36,13 +36,12 @@ from pht_rules.errors import PhtRulesError
 from pht_rules.evaluation.evaluator import Evaluator
 from pht_rules.fhir.errors import FhirProblem
 from pht_rules.loading import load_rules
+from pht_rules.service._http import JSON, _Reject, json_response, outcome_response, read_json
 from pht_rules.service.auth import AuthError, ClientIdentity, TokenVerifier
 from pht_rules.service.feedback import feedback_items
 from pht_rules.service.fetch import FetchError, fetch_missing
-from pht_rules.service.http import JSON, Reject, json_response, outcome_response, read_json
 from pht_rules.service.patient_view import (
     PATIENT_VIEW_ID,
-    PREFETCH,
     PatientViewService,
     discovery_document,
     parse_hook,
@@ -52,12 +51,11 @@ from pht_rules.service.settings import ServiceSettings, TrustedIssuer
 from pht_rules.service.store import FeedbackStore
 
 __all__ = [
-    "PATIENT_VIEW_ID",
-    "PREFETCH",
     "SETTINGS_ENV",
     "app_from_environment",
     "create_app",
-    "discovery_document",
+    "log",
+    "settings_to_environment",
 ]
 
 log = logging.getLogger("pht_rules.service")
@@ -159,14 +157,14 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             return await run_in_threadpool(verifier.verify, header, accepted)
         except AuthError as exc:
             log.warning("authentication failed: %s", exc.reason)
-            raise Reject(
+            raise _Reject(
                 401, [FhirProblem(exc.message, None, None, "login")], f"auth-{exc.reason}"
             ) from None
 
     async def guarded(work: Callable[[], Awaitable[Response]]) -> Response:
         try:
             return await work()
-        except Reject as exc:
+        except _Reject as exc:
             if exc.status == 401:
                 detail = exc.problems[0].message.replace('"', "'")
                 return outcome_response(
@@ -288,7 +286,7 @@ def app_from_environment() -> FastAPI:
 
 def _known_service(service_id: str) -> None:
     if service_id != PATIENT_VIEW_ID:
-        raise Reject(
+        raise _Reject(
             404,
             [FhirProblem(f"no CDS service with this id (try {PATIENT_VIEW_ID})", code="not-found")],
             "unknown-service",

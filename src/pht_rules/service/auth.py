@@ -24,7 +24,15 @@ import jwt
 from pht_rules.errors import PhtRulesError, UsageError
 from pht_rules.service.settings import ServiceSettings, TrustedIssuer
 
-__all__ = ["ALGORITHMS", "AuthError", "ClientIdentity", "ReplayCache", "Replays", "TokenVerifier"]
+__all__ = [
+    "ALGORITHMS",
+    "AuthError",
+    "ClientIdentity",
+    "ReplayCache",
+    "Replays",
+    "TokenVerifier",
+    "log",
+]
 
 ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}

@@ -16,10 +16,14 @@ from typing import Any
 from pht_rules.fhir.codes import OVERRIDE_REASONS
 from pht_rules.fhir.codes import OVERRIDE_REASONS_SYSTEM as REASONS_SYSTEM
 from pht_rules.fhir.errors import FhirProblem
-from pht_rules.service.http import Reject, bad
+from pht_rules.service._http import _Reject, bad
 from pht_rules.service.store import FeedbackItem, FeedbackStore, IssuedCard
 
-__all__ = ["feedback_items", "is_rfc3339"]
+__all__ = [
+    "SERVICE_ID",
+    "feedback_items",
+    "is_rfc3339",
+]
 
 SERVICE_ID = "pht-patient-view"
 _MAX_FEEDBACK_ITEMS = 100
@@ -31,7 +35,7 @@ _REASON_CODES = frozenset(code for code, _ in OVERRIDE_REASONS)
 
 
 def feedback_items(body: Any, store: FeedbackStore) -> list[tuple[FeedbackItem, IssuedCard]]:
-    """The entries of a feedback request, each with its card; :class:`Reject` (400) if bad."""
+    """The entries of a feedback request, each with its card; :class:`_Reject` (400) if bad."""
     if not isinstance(body, Mapping) or not isinstance(body.get("feedback"), list):
         raise bad("the body must be an object with a 'feedback' array", "feedback", "structure")
     entries = body["feedback"]
@@ -47,7 +51,7 @@ def feedback_items(body: Any, store: FeedbackStore) -> list[tuple[FeedbackItem, 
             raise bad("card (the card's uuid) is required", f"{at}.card", "required")
         card = store.card(card_id)
         if card is None or card.service_id != SERVICE_ID:
-            raise Reject(
+            raise _Reject(
                 400,
                 [
                     FhirProblem(

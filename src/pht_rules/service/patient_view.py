@@ -24,12 +24,20 @@ from pht_rules.fhir.codes import ITEMS_SYSTEM, LOINC, LOINC_AGE, QUESTIONNAIRE_U
 from pht_rules.fhir.errors import FhirInputError, FhirProblem
 from pht_rules.fhir.response import latest_response, response_to_state
 from pht_rules.fhir.validation import validate_resource
+from pht_rules.service._http import _Reject, bad
 from pht_rules.service.cards import CardSet, assessment_cards, missing_input_card
 from pht_rules.service.fetch import FhirAccess, fhir_access
-from pht_rules.service.http import Reject, bad
 from pht_rules.service.store import IssuedCard
 
-__all__ = ["PATIENT_VIEW_ID", "PREFETCH", "HookInput", "PatientViewService", "discovery_document"]
+__all__ = [
+    "PATIENT_VIEW_ID",
+    "PREFETCH",
+    "HookInput",
+    "PatientViewService",
+    "discovery_document",
+    "parse_hook",
+    "precondition_failed",
+]
 
 PATIENT_VIEW_ID = "pht-patient-view"
 PREFETCH = {
@@ -99,7 +107,7 @@ def _usable(key: str, value: object) -> Mapping[str, Any] | None:
 
 
 def parse_hook(body: Any) -> HookInput:
-    """Check a ``patient-view`` request; :class:`Reject` (400) names the field at fault."""
+    """Check a ``patient-view`` request; :class:`_Reject` (400) names the field at fault."""
     if not isinstance(body, Mapping):
         raise bad("the hook request must be a JSON object", None, "structure")
     if body.get("hook") != "patient-view":
@@ -138,9 +146,9 @@ def _has_observations(bundle: Mapping[str, Any]) -> bool:
     )
 
 
-def precondition_failed(message: str) -> Reject:
+def precondition_failed(message: str) -> _Reject:
     """412: the data the service needs could not be had (CDS Hooks 2.0.1)."""
-    return Reject(412, [FhirProblem(message, code="incomplete")], "precondition")
+    return _Reject(412, [FhirProblem(message, code="incomplete")], "precondition")
 
 
 class _ResultCache:
@@ -189,7 +197,7 @@ class PatientViewService:
     ) -> tuple[bytes, list[IssuedCard]]:
         """The JSON answer and its cards, from the prefetch and what was ``fetched``.
 
-        :class:`Reject`: 400 for a bad input, 412 when no questionnaire response could be had.
+        :class:`_Reject`: 400 for a bad input, 412 when no questionnaire response could be had.
         """
         values = dict(hook.prefetch)
         values.update({k: v for k, v in (fetched or {}).items() if isinstance(v, Mapping)})
@@ -248,7 +256,7 @@ class PatientViewService:
             else:
                 state = response_to_state(_EMPTY_RESPONSE, observations=observations)
         except FhirInputError as exc:
-            raise Reject(400, list(exc.problems), "answers") from None
+            raise _Reject(400, list(exc.problems), "answers") from None
         assessment = self.evaluator.evaluate(state)
         key = _input_key(response, state.model_dump_json())
         state_key = key
@@ -278,7 +286,7 @@ class PatientViewService:
                 FhirProblem(f"{where}: {p.message}", p.link_id, p.expression, p.code)
                 for p in exc.problems
             ]
-            raise Reject(400, problems, "fhir") from None
+            raise _Reject(400, problems, "fhir") from None
 
 
 _EMPTY_RESPONSE = {
@@ -300,7 +308,7 @@ def _check_subject(subject: object, patient_id: str, where: str) -> None:
     if not isinstance(reference, str):
         return  # an identifier-only subject cannot be compared; the prefetch query chose it
     if reference != f"Patient/{patient_id}" and not reference.endswith(f"/Patient/{patient_id}"):
-        raise Reject(
+        raise _Reject(
             400,
             [
                 FhirProblem(

@@ -26,13 +26,16 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
 __all__ = [
+    "FEEDBACK_FIELDS",
     "FeedbackItem",
     "FeedbackRecord",
     "FeedbackStore",
     "IssuedCard",
     "cards_table",
     "create_db_engine",
+    "create_schema",
     "feedback_table",
+    "replays_table",
 ]
 
 _metadata = sa.MetaData()

@@ -13,13 +13,13 @@ from pht_rules.errors import UsageError
 from pht_rules.fhir.errors import FhirProblem
 from pht_rules.fhir.validation import operation_outcome
 
-__all__ = ["FHIR_JSON", "JSON", "Reject", "bad", "json_response", "outcome_response", "read_json"]
+__all__ = ["FHIR_JSON", "JSON", "bad", "json_response", "outcome_response", "read_json"]
 
 JSON = "application/json"
 FHIR_JSON = "application/fhir+json"
 
 
-class Reject(Exception):
+class _Reject(Exception):
     """Stop handling a request with ``status`` and an ``OperationOutcome`` of ``problems``."""
 
     def __init__(self, status: int, problems: list[FhirProblem], reason: str) -> None:
@@ -42,13 +42,13 @@ def json_response(data: Any, status: int = 200) -> Response:
 
 
 async def read_json(request: Request, limit: int) -> Any:
-    """The request body as JSON, at most ``limit`` bytes; :class:`Reject` (400/413) otherwise."""
+    """The request body as JSON, at most ``limit`` bytes; :class:`_Reject` (400/413) otherwise."""
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
             size = int(declared)
         except ValueError:
-            raise Reject(
+            raise _Reject(
                 400, [FhirProblem("Content-Length is not a number", code="structure")], "length"
             ) from None
         if size > limit:
@@ -62,14 +62,14 @@ async def read_json(request: Request, limit: int) -> Any:
         chunks.append(chunk)
     body = b"".join(chunks)
     if not body:
-        raise Reject(400, [FhirProblem("the request body is empty", code="required")], "empty")
+        raise _Reject(400, [FhirProblem("the request body is empty", code="required")], "empty")
     try:
         return json.loads(body, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         where = ""
         if isinstance(exc, json.JSONDecodeError):
             where = f" at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        raise Reject(
+        raise _Reject(
             400,
             [FhirProblem(f"the request body is not valid JSON{where}", code="structure")],
             "json",
@@ -80,8 +80,8 @@ def _no_constant(name: str) -> Any:
     raise UsageError(f"{name} is not JSON")
 
 
-def _too_large(limit: int) -> Reject:
-    return Reject(
+def _too_large(limit: int) -> _Reject:
+    return _Reject(
         413,
         [
             FhirProblem(
@@ -92,6 +92,6 @@ def _too_large(limit: int) -> Reject:
     )
 
 
-def bad(message: str, expression: str | None = None, code: str = "invalid") -> Reject:
+def bad(message: str, expression: str | None = None, code: str = "invalid") -> _Reject:
     """A 400 naming ``expression``."""
-    return Reject(400, [FhirProblem(message, None, expression, code)], "request")
+    return _Reject(400, [FhirProblem(message, None, expression, code)], "request")
