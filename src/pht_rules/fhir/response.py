@@ -213,7 +213,7 @@ def _coded_value(spec: FieldSpec, system: object, code: object) -> tuple[bool, S
     if spec.kind == "bool":
         allowed = f"{YES_NO_SYSTEM}|Y or |N, or {UNKNOWN['system']}|{UNKNOWN['code']}"
     elif spec.kind == "enum":
-        allowed = f"{ANSWERS_SYSTEM}|{{{', '.join(spec.values)}}} or Don't know"
+        allowed = f"{ANSWERS_SYSTEM}|{{{', '.join(spec.values)}}} or Asked But Unknown"
     else:
         allowed = "a number"
     return False, None, f"{system}|{code} is not an answer option (expected {allowed})"

@@ -4,7 +4,7 @@
 Each card issued is remembered with the decision, rule ids and rule-set version behind it, so that
 feedback, which names only the card, is attributed to rules. Feedback is committed before the
 request that carries it is answered: what was acknowledged is on disk. SQLite (the default) runs in
-WAL mode with ``synchronous=FULL``; any SQLAlchemy URL works.
+WAL mode, with ``synchronous=FULL`` while feedback is written; any SQLAlchemy URL works.
 
 The database holds no patient identifiers, but a clinician's free-text override comment may hold
 anything: protect it like clinical data.
@@ -169,7 +169,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # FULL while feedback is written
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
@@ -185,6 +185,19 @@ def create_db_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _insert_ignoring_duplicates(engine: Engine, table: sa.Table) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL (others: a plain insert)."""
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    return table.insert()
 
 
 def create_schema(engine: Engine, attempts: int = 20) -> None:
@@ -235,29 +248,12 @@ class FeedbackStore:
         fresh = self.unknown(cards)
         if not fresh:
             return
+        rows = [_card_row(c) for c in fresh]
         with self.engine.connect() as conn:
-            # A card can be issued again; feedback (below) must never be lost: full sync there.
-            self._synchronous(conn, "NORMAL")
-            present = set(
-                conn.scalars(
-                    sa.select(cards_table.c.uuid).where(
-                        cards_table.c.uuid.in_([c.uuid for c in fresh])
-                    )
-                )
-            )
-            rows = [_card_row(c) for c in fresh if c.uuid not in present]
-            if rows:
-                try:
-                    conn.execute(cards_table.insert(), rows)
-                    conn.commit()
-                except IntegrityError:  # another request stored one meanwhile: store one by one
-                    conn.rollback()
-                    for row in rows:
-                        try:
-                            conn.execute(cards_table.insert(), [row])
-                            conn.commit()
-                        except IntegrityError:
-                            conn.rollback()
+            # Connections run at synchronous=NORMAL (a card can be issued again); feedback
+            # (below) is written at FULL. One statement: a card stored meanwhile is skipped.
+            conn.execute(_insert_ignoring_duplicates(self.engine, cards_table), rows)
+            conn.commit()
         for c in fresh:
             self._remember(c)
 
@@ -296,11 +292,16 @@ class FeedbackStore:
         received = _now()
         with self.engine.connect() as conn:
             self._synchronous(conn, "FULL")
-            with conn.begin():
-                ids = [
-                    self._insert_feedback(conn, item, card, received, client_issuer, client_subject)
-                    for item, card in items
-                ]
+            try:
+                with conn.begin():
+                    ids = [
+                        self._insert_feedback(
+                            conn, item, card, received, client_issuer, client_subject
+                        )
+                        for item, card in items
+                    ]
+            finally:
+                self._synchronous(conn, "NORMAL")
         return ids
 
     def _synchronous(self, conn: sa.Connection, level: str) -> None:
@@ -364,7 +365,6 @@ class FeedbackStore:
     def first_use(self, issuer: str, jti: str, expires: float, now: float) -> bool:
         """Record a token id for every worker; ``False`` if an unexpired token already used it."""
         with self.engine.connect() as conn:
-            self._synchronous(conn, "NORMAL")
             if now >= self._next_purge:
                 self._next_purge = now + 10
                 conn.execute(replays_table.delete().where(replays_table.c.expires <= now))
