@@ -319,3 +319,68 @@ def test_feedback_from_concurrent_writers_is_neither_lost_nor_duplicated(
     finally:
         store.close()
     assert codes_stored == sorted(f"r-{i}" for i in range(n))
+
+
+def _counting_jwks_server(body: bytes, status: int = 200) -> tuple[Any, list[int]]:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(1)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, hits
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_jwks_fetches_are_rate_limited_and_their_errors_not_returned(
+    keys: Keys, status: int
+) -> None:
+    """30 forged tokens (trusted iss, unknown kid) cause one JWKS fetch; no fetch text leaks."""
+    from pht_rules.service.auth import AuthError, TokenVerifier
+    from pht_rules.service.settings import ServiceSettings, TrustedIssuer
+
+    body = (
+        json.dumps({"keys": [keys.jwk(keys.remote, "ES256", "remote-1")]}).encode()
+        if status == 200
+        else b"JWKS-SERVER-SECRET-TEXT"
+    )
+    server, hits = _counting_jwks_server(body, status)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        verifier = TokenVerifier(
+            ServiceSettings(trusted_issuers=(TrustedIssuer("https://iss.test", url),))
+        )
+        now = int(time.time())
+        messages = set()
+        for i in range(30):
+            claims = {
+                "iss": "https://iss.test",
+                "aud": "x",
+                "iat": now,
+                "exp": now + 60,
+                "jti": f"j{i}",
+            }
+            token = jwt.encode(
+                claims, keys.remote, algorithm="ES256", headers={"kid": f"forged-{i}"}
+            )
+            with pytest.raises(AuthError) as info:
+                verifier.verify(f"Bearer {token}", ["x"])
+            messages.add(info.value.message)
+        assert len(hits) == 1
+        assert not any("SECRET" in m or "500" in m for m in messages)
+    finally:
+        server.shutdown()
+        server.server_close()
