@@ -35,13 +35,13 @@ from pht_rules.fhir.codes import (
 )
 from pht_rules.fhir.errors import FhirInputError, FhirProblem
 from pht_rules.fhir.questionnaire import answer_display
+from pht_rules.fhir.units import convert_ucum
 from pht_rules.patient.fields import FieldSpec, Scalar, input_fields
 from pht_rules.patient.model import PatientState, parse_state
 
 __all__ = [
     "SUPPORTED_QUESTIONNAIRE_VERSIONS",
     "Values",
-    "convert_ucum",
     "latest_response",
     "observations_to_state",
     "response_to_state",
@@ -350,41 +350,6 @@ def _whole(value: float, note: str) -> tuple[bool, int | None, str]:
             f"valueQuantity.value must be a whole number of the unit, got {value:g}{note}",
         )
     return True, int(rounded), ""
-
-
-@cache
-def _ucum_registry() -> Any:
-    from ucumvert import PintUcumRegistry
-
-    return PintUcumRegistry()
-
-
-def convert_ucum(value: float, code: str, expected: str) -> tuple[float | None, str]:
-    """``value`` in UCUM unit ``code`` converted to ``expected``, or ``None`` and why not.
-
-    Uses ``ucumvert`` (a UCUM parser on ``pint``; ``service`` extra). Annotation-only units such
-    as ``{score}`` are not converted: a different unit is refused.
-    """
-    if expected.startswith("{") or code.startswith("{"):
-        return None, f"unit {UCUM}|{code} is not {UCUM}|{expected} (no conversion for {{...}})"
-    try:
-        registry = _ucum_registry()
-    except ImportError:
-        return None, (
-            f"unit {UCUM}|{code} is not {UCUM}|{expected}; converting units needs ucumvert "
-            "(python -m pip install 'pht-rules[service]')"
-        )
-    from pint.errors import PintError
-    from ucumvert import InvalidUcumError
-
-    try:
-        quantity = value * registry.from_ucum(code)
-        result = float(quantity.to(registry.from_ucum(expected)).magnitude)
-    except (InvalidUcumError, PintError, ValueError, TypeError):
-        return None, f"unit {UCUM}|{code} is not a UCUM unit convertible to {UCUM}|{expected}"
-    if not math.isfinite(result):
-        return None, f"{value} {code} has no finite value in {expected}"
-    return result, ""
 
 
 def _read_observations(observations: object, reader: _Reader) -> None:
