@@ -394,6 +394,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the CDS Hooks service (needs the 'service' extra)")
     add_serve_arguments(p)
     p.set_defaults(func=run_serve)
+
+    # Episodes of care: the command's imports happen when it runs.
+    from pht_rules.episode_command import add_episode_arguments, run_episode
+
+    p = sub.add_parser(
+        "episode",
+        help="assess an episode of care (visits over time); --report writes an HTML timeline",
+    )
+    add_episode_arguments(p)
+    p.set_defaults(func=run_episode)
     return parser
 
 

@@ -4,6 +4,7 @@ the transitions between visits, and the plan from the last visit."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -41,7 +42,7 @@ class Transition:
     """A change of course decided at a visit, and the rules behind it."""
 
     visit: str
-    date: date
+    date: dt.date
     kind: TransitionKind
     from_phase: str | None
     to_phase: str | None
@@ -56,7 +57,7 @@ class VisitAssessment:
 
     index: int
     visit: str
-    date: date
+    date: dt.date
     history: History
     evaluated_state: PatientState
     assessment: Assessment

@@ -10,6 +10,7 @@ than believing either; when nothing can be derived the typed value is used and s
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
@@ -53,7 +54,7 @@ class FlareUp:
     """A visit at which exercise pain went above the ceiling or did not settle by the next day."""
 
     visit: str
-    date: date
+    date: dt.date
     reasons: tuple[str, ...]
 
 
