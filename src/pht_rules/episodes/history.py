@@ -297,11 +297,10 @@ def derive(
     # Programme completed: the last phase reached within the episode after the earlier ones (the
     # patient model ties a completed programme to the last phase).
     if phase != "not-started" and phase is not None:
-        earlier = c.phases_seen & {"isometric", "heavy-load"}
         completed: bool | None
-        if phase == "plyometric" and index > 0 and earlier and c.phases_known:
-            completed = True
-        elif phase == "plyometric" and not earlier:
+        if phase == "plyometric" and index > 0 and "heavy-load" in c.phases_seen:
+            completed = True  # heavy loading only ever follows isometrics
+        elif phase == "plyometric" and c.phases_seen <= {"plyometric"}:
             completed = None  # plyometrics from the start: the earlier phases predate the episode
         elif c.phases_known:
             completed = False
