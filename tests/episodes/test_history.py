@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pht_rules
 from pht_rules.episodes import EpisodeAssessment, evaluate_episode
 
 from .conftest import TODAY, episode, state, visit
@@ -63,26 +64,37 @@ def test_typed_value_within_a_week_agrees() -> None:
     assert (derived.value, derived.used, derived.conflict) == (2, 1, False)
 
 
-def test_programme_completed_typed_without_the_phases_is_not_believed() -> None:
-    """'programme completed' typed at a plyometric visit that skipped heavy loading is a conflict,
-    and no surgical opinion follows from it."""
-    done = state(
-        "plyometric",
-        activity=5,
-        programme_completed=True,
-        symptoms_improving=False,
-    )
+def test_programme_completed_typed_without_adherent_loading_is_not_believed() -> None:
+    """'programme completed' typed with almost no adherent loading is a conflict, and no
+    surgical opinion follows from it (the single-visit model would believe it)."""
+    done = state("plyometric", activity=5, programme_completed=True, symptoms_improving=False)
+    done["treatments"] = {"injection": "no-lasting-benefit", "shockwave": "helped"}
     result = _run(
-        visit("2026-01-19", state("isometric")),
-        visit(
-            "2026-02-02",
-            {**done, "treatments": {"injection": "no-lasting-benefit", "shockwave": "helped"}},
-        ),
+        visit("2026-01-19", state("isometric"), done=0),
+        visit("2026-02-02", state("heavy-load"), done=1),
+        visit("2026-02-16", done, done=6),
         duration=40,
     )
-    derived = result.visits[2].history.get("loading.programme_completed")
-    assert (derived.value, derived.typed, derived.conflict) == (False, True, True)
-    assert result.visits[2].assessment.outcomes["escalation"] != "consider-surgical-opinion"
+    derived = result.visits[3].history.get("loading.programme_completed")
+    assert (derived.value, derived.typed, derived.used, derived.conflict) == (
+        False,
+        True,
+        None,
+        True,
+    )
+    assert "fewer than the 3" in derived.basis
+    assert result.visits[3].assessment.outcomes["escalation"] != "consider-surgical-opinion"
+    single = pht_rules.evaluate(
+        result.visits[3].evaluated_state.model_copy(update={"loading": done_loading(done)})
+    )
+    assert single.outcomes["escalation"] == "consider-surgical-opinion"
+
+
+def done_loading(st: dict[str, object]) -> pht_rules.PatientState:
+    """The typed loading history, as a single consultation would take it."""
+    return pht_rules.PatientState.model_validate(
+        {"loading": {**st["loading"], "weeks_adherent_loading": 0}}
+    ).loading  # type: ignore[dict-item]
 
 
 def test_trend_against_baseline_with_provenance() -> None:

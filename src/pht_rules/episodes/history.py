@@ -294,26 +294,26 @@ def derive(
             # Re-anchor on the typed count so later stretches add to it.
             c = replace(c, adherent_days=d.typed * 7, adherent_from=index)
 
-    # Programme completed: the last phase reached within the episode after the earlier ones (the
-    # patient model ties a completed programme to the last phase).
+    # Programme completed. Not before plyometrics (the patient model ties completion to the last
+    # phase); not with fewer adherent weeks than the phase gates' least time through phases 1 and
+    # 2. Otherwise reaching plyometrics is not completing them, and the visits cannot tell when
+    # the final phase is complete: unknown unless typed.
     if phase != "not-started" and phase is not None:
-        completed: bool | None
-        if phase == "plyometric" and index > 0 and "heavy-load" in c.phases_seen:
-            completed = True  # heavy loading only ever follows isometrics
-        elif phase == "plyometric" and c.phases_seen <= {"plyometric"}:
-            completed = None  # plyometrics from the start: the earlier phases predate the episode
-        elif c.phases_known:
+        adherent = next(d.value for d in derived if d.field == "loading.weeks_adherent_loading")
+        least = settings.values["isometric_min_weeks"] + settings.values["heavy_load_min_weeks"]
+        completed: bool | None = None
+        if phase != "plyometric":
+            completed, basis = False, f"the current phase is {phase}, not the last"
+        elif isinstance(adherent, int) and adherent < least:
             completed = False
-        else:
-            completed = None
-        derived.append(
-            _combine(
-                "loading.programme_completed",
-                completed,
-                ld.programme_completed,
-                "phases done in the episode: " + ", ".join(p for p in PHASES if p in c.phases_seen),
-                names,
+            basis = (
+                f"{adherent} adherent week(s), fewer than the {least} the phase gates need "
+                "to get through phases 1 and 2"
             )
+        else:
+            basis = "plyometrics reached: completion cannot be derived from the visits"
+        derived.append(
+            _combine("loading.programme_completed", completed, ld.programme_completed, basis, names)
         )
 
     trend = _trend(c, state, index)

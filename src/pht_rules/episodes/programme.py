@@ -261,16 +261,33 @@ class ProgrammeReport:
         )
 
 
-def _improve_until_final(current: Step, last: Visit, config: Settings, limit: int) -> bool:
-    for _ in range(limit):
+def _improve_until_final(
+    current: Step,
+    last: Visit,
+    config: Settings,
+    limit: int,
+    known: dict[tuple[object, ...], bool],
+) -> bool:
+    """Whether improving visits from here reach the final phase and full activity within
+    ``limit`` visits; every state passed on the way is recorded in ``known``."""
+    path: list[tuple[object, ...]] = []
+    reached = False
+    for _ in range(limit + 1):
+        key = state_key(current, last, config)
+        if known.get(key):
+            reached = True
+            break
+        path.append(key)
         plan = current.plan
         if plan is not None and plan.phase == "plyometric" and plan.full_activity:
-            return True
+            reached = True
+            break
         visit = next_visit("improving", current, last)
         _, current = step(current, visit, config)
         last = visit
-    plan = current.plan
-    return plan is not None and plan.phase == "plyometric" and plan.full_activity
+    for key in path:
+        known[key] = reached
+    return reached
 
 
 def verify_programme(
@@ -300,9 +317,8 @@ def verify_programme(
         """Check every continuation of ``path``; returns how many sequences that was."""
         key = state_key(current, last, cfg)
         if key not in live:
-            live[key] = _improve_until_final(current, last, cfg, 24)
             report.liveness_checked += 1
-            if not live[key]:
+            if not _improve_until_final(current, last, cfg, 24, live):
                 report.violations.append(f"dead end after {len(path)} follow-ups: {key}")
         left = max_visits - len(path)
         if left == 0:

@@ -253,4 +253,3 @@ def plan_to_care_plan(
         "activity": activities,
     }
     return care_plan
-
