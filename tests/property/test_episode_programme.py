@@ -46,7 +46,7 @@ class Programme(RuleBasedStateMachine):
         self.visits = [base]
         COUNTS["runs"] += 1
 
-    @rule(kinds=st.lists(st.sampled_from(VISIT_KINDS), min_size=1, max_size=4))
+    @rule(kinds=st.lists(st.sampled_from(VISIT_KINDS), min_size=1, max_size=6))
     def follow_ups(self, kinds: list[Any]) -> None:
         for kind in kinds:
             self.follow_up(kind)
@@ -99,7 +99,10 @@ class Programme(RuleBasedStateMachine):
     @rule()
     def identical_history_identical_plan(self) -> None:
         """The whole history evaluated afresh gives the same plan as step by step."""
-        episode = Episode(baseline=self.visits[0], visits=tuple(self.visits[1:]))
+        episode = Episode.model_validate(
+            {"baseline": self.visits[0], "visits": tuple(self.visits[1:])},
+            context={"today": self.visits[-1].date},
+        )
         again = evaluate_episode(episode, today=self.visits[-1].date)
         COUNTS["replays"] += 1
         assert again.plan == self.current.plan
@@ -113,7 +116,7 @@ class Programme(RuleBasedStateMachine):
 
 Programme.TestCase.settings = settings(
     max_examples=120,
-    stateful_step_count=8,
+    stateful_step_count=16,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -39,7 +39,7 @@ VISIT_KINDS: tuple[VisitKind, ...] = (
     "non-adherent",
 )
 INTERVAL_DAYS = 14
-START = date(2026, 1, 5)
+START = date(2020, 1, 6)
 _CLEAR = {
     "onset": "gradual",
     "pain_site": "ischial-tuberosity",
@@ -353,7 +353,9 @@ def _check_determinism(
 ) -> None:
     from pht_rules.episodes.evaluation import evaluate_episode
 
-    episode = Episode(baseline=base, visits=path)
+    episode = Episode.model_validate(
+        {"baseline": base, "visits": path}, context={"today": path[-1].date}
+    )
     again = evaluate_episode(episode, cfg.profile, rules=cfg.rules, today=path[-1].date)
     report.determinism_checked += 1
     if again.plan != result.plan:
