@@ -12,6 +12,16 @@ from pathlib import Path
 
 from pht_rules import PhtRulesError, Profile, ProfileError, load_rules
 
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INPUT",
+    "EXIT_IO",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "add_episode_arguments",
+    "run_episode",
+]
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INPUT, EXIT_IO = 0, 1, 2, 3, 6
 
 

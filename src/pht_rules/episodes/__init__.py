@@ -10,6 +10,7 @@
 - :func:`render_report` - an HTML timeline and printable patient sheet (``report`` extra).
 """
 
+from pht_rules.episodes.derived import Derived, FlareUp, History, Trend
 from pht_rules.episodes.evaluation import (
     Conflict,
     EpisodeAssessment,
@@ -20,7 +21,6 @@ from pht_rules.episodes.evaluation import (
     evaluate_episode,
     phase_index,
 )
-from pht_rules.episodes.history import Derived, FlareUp, History, Trend
 from pht_rules.episodes.model import (
     Episode,
     EpisodeError,
@@ -30,6 +30,8 @@ from pht_rules.episodes.model import (
     parse_episode,
 )
 from pht_rules.episodes.plan import Plan, Review
+from pht_rules.episodes.programme import ProgrammeReport, verify_programme
+from pht_rules.episodes.report import render_report
 from pht_rules.episodes.thresholds import Threshold
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "FlareUp",
     "History",
     "Plan",
+    "ProgrammeReport",
     "Review",
     "Threshold",
     "Transition",
@@ -54,4 +57,6 @@ __all__ = [
     "evaluate_episode",
     "parse_episode",
     "phase_index",
+    "render_report",
+    "verify_programme",
 ]

@@ -11,6 +11,13 @@ from typing import Any
 from pht_rules import PhtRulesError
 from pht_rules.episodes.evaluation import EpisodeAssessment
 
+__all__ = [
+    "LINES",
+    "MARKS",
+    "PHASE_COLOURS",
+    "chart_svg",
+]
+
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 PHASE_COLOURS = {
     "not-started": "#f0f0f0",

@@ -14,10 +14,26 @@ from typing import Any, Literal
 from pydantic import TypeAdapter, ValidationError
 
 from pht_rules import Assessment, PatientState, PatientStateError, Profile, RuleSet, evaluate
-from pht_rules.episodes.history import PHASES, Course, Derived, FlareUp, History, derive
+from pht_rules.episodes.derived import Derived, FlareUp, History
+from pht_rules.episodes.history import PHASES, Course, derive
 from pht_rules.episodes.model import Episode, EpisodeError, Visit, VisitProblem, parse_episode
 from pht_rules.episodes.plan import Plan, build_plan
 from pht_rules.episodes.thresholds import Settings, Threshold, settings
+
+__all__ = [
+    "DISCLAIMER",
+    "ESCALATIONS",
+    "Conflict",
+    "EpisodeAssessment",
+    "Step",
+    "Transition",
+    "TransitionKind",
+    "VisitAssessment",
+    "episode_assessment_json_schema",
+    "evaluate_episode",
+    "phase_index",
+    "step",
+]
 
 TransitionKind = Literal[
     "start", "progress", "hold", "regress", "stop-running", "restart-running", "escalate"

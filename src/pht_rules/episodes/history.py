@@ -10,89 +10,32 @@ than believing either; when nothing can be derived the typed value is used and s
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from pht_rules import PatientState
-from pht_rules.episodes.model import Visit
-from pht_rules.episodes.thresholds import (
-    ADHERENCE_PERCENT,
-    TREND_PERCENT,
-    TREND_POINTS,
-    WEEKS_TOLERANCE,
-    Settings,
+from pht_rules.episodes.derived import (
+    TREND_MEASURE,
+    Derived,
+    FlareUp,
+    History,
+    Trend,
+    TrendDirection,
+    combine,
 )
+from pht_rules.episodes.model import Visit
+from pht_rules.episodes.thresholds import ADHERENCE_PERCENT, TREND_PERCENT, TREND_POINTS, Settings
 
-Scalar = bool | int | str
+__all__ = [
+    "LOADING_PHASES",
+    "PHASES",
+    "Course",
+    "derive",
+]
+
 PHASES = ("not-started", "isometric", "heavy-load", "plyometric")
 LOADING_PHASES = PHASES[1:]
-TrendDirection = Literal["improving", "static", "worse", "unknown"]
-TREND_MEASURE = "symptoms.pain_during_activity_nrs"
-
-
-@dataclass(frozen=True, slots=True)
-class Derived:
-    """One derived value at a visit, the typed value beside it, and what the rules were given.
-
-    ``conflict`` is true when the typed value contradicts the derived one; ``used`` is then
-    ``None`` (unknown) so that neither is silently preferred.
-    """
-
-    field: str
-    value: Scalar | None
-    typed: Scalar | None
-    used: Scalar | None
-    basis: str
-    visits: tuple[str, ...]
-    conflict: bool
-
-
-@dataclass(frozen=True, slots=True)
-class FlareUp:
-    """A visit at which exercise pain went above the ceiling or did not settle by the next day."""
-
-    visit: str
-    date: dt.date
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Trend:
-    """Activity pain now against baseline, the thresholds used and their provenance."""
-
-    direction: TrendDirection
-    measure: str
-    baseline_nrs: int | None
-    current_nrs: int | None
-    basis: str
-    provenance: str
-    visits: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class History:
-    """The derived history at one visit."""
-
-    derived: tuple[Derived, ...]
-    flare_up: FlareUp | None
-    trend: Trend
-    running_stopped_on: date | None
-    days_since_running_stopped: int | None
-    adequate_trial: Derived
-
-    @property
-    def conflicts(self) -> tuple[Derived, ...]:
-        """Derived values that contradict a typed one."""
-        return tuple(d for d in (*self.derived, self.adequate_trial) if d.conflict)
-
-    def get(self, field_path: str) -> Derived:
-        """The derived value for ``field_path`` (KeyError if it is not derived)."""
-        for d in (*self.derived, self.adequate_trial):
-            if d.field == field_path:
-                return d
-        raise KeyError(field_path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,32 +73,6 @@ def _get(state: PatientState, path: str) -> Any:
 
 def _span(names: tuple[str, ...], start: int, end: int) -> tuple[str, ...]:
     return names[start : end + 1]
-
-
-def _combine(
-    field_path: str,
-    value: Scalar | None,
-    typed: Scalar | None,
-    basis: str,
-    visits: tuple[str, ...],
-    *,
-    weeks: bool = False,
-) -> Derived:
-    if value is None:
-        used = typed
-        if typed is not None:
-            basis = f"not derivable ({basis}); the typed value is used"
-        return Derived(field_path, None, typed, used, basis, visits, False)
-    if typed is None:
-        return Derived(field_path, value, None, value, basis, visits, False)
-    agrees = (
-        abs(int(value) - int(typed)) <= WEEKS_TOLERANCE.value
-        if weeks and isinstance(value, int) and isinstance(typed, int)
-        else value == typed
-    )
-    if agrees:
-        return Derived(field_path, value, typed, typed, basis, visits, False)
-    return Derived(field_path, value, typed, None, basis, visits, True)
 
 
 def _trend(course: Course, state: PatientState, index: int) -> Trend:
@@ -232,7 +149,7 @@ def derive(
         pass  # the patient model rejects weeks in phase for a programme not started
     elif index == 0:
         derived.append(
-            _combine("loading.weeks_in_phase", None, ld.weeks_in_phase, "baseline", names[:1])
+            combine("loading.weeks_in_phase", None, ld.weeks_in_phase, "baseline", names[:1])
         )
     else:
         weeks: int | None = None
@@ -247,7 +164,7 @@ def derive(
         elif c.phase_start is not None:
             basis = "weeks in phase at baseline unknown"
         derived.append(
-            _combine("loading.weeks_in_phase", weeks, ld.weeks_in_phase, basis, visits, weeks=True)
+            combine("loading.weeks_in_phase", weeks, ld.weeks_in_phase, basis, visits, weeks=True)
         )
 
     # Adherent weeks: stretches between visits with enough of the prescribed sessions done.
@@ -259,7 +176,7 @@ def derive(
         c = replace(c, adherent_days=start_days, adherent_from=0, adherent_anchor="baseline")
         value = None if start_days is None else start_days // 7
         derived.append(
-            _combine("loading.weeks_adherent_loading", value, typed, "baseline", names[:1])
+            combine("loading.weeks_adherent_loading", value, typed, "baseline", names[:1])
         )
     else:
         days = (visit.date - c.dates[index - 1]).days
@@ -281,7 +198,7 @@ def derive(
         )
         if value is None:
             basis = "sessions done or prescribed unknown for a stretch"
-        d = _combine(
+        d = combine(
             "loading.weeks_adherent_loading",
             value,
             ld.weeks_adherent_loading,
@@ -313,13 +230,13 @@ def derive(
         else:
             basis = "plyometrics reached: completion cannot be derived from the visits"
         derived.append(
-            _combine("loading.programme_completed", completed, ld.programme_completed, basis, names)
+            combine("loading.programme_completed", completed, ld.programme_completed, basis, names)
         )
 
     trend = _trend(c, state, index)
     improving = None if trend.direction == "unknown" else trend.direction == "improving"
     derived.append(
-        _combine(
+        combine(
             "loading.symptoms_improving",
             improving,
             ld.symptoms_improving,
@@ -332,7 +249,7 @@ def derive(
     elapsed = (visit.date - c.dates[0]).days // 7
     duration = None if c.baseline_duration is None or index == 0 else c.baseline_duration + elapsed
     derived.append(
-        _combine(
+        combine(
             "symptom_duration_weeks",
             duration,
             state.symptom_duration_weeks,
@@ -353,7 +270,7 @@ def derive(
         if c.run_start is not None and c.run_offset_weeks is not None:
             flat = c.weeks_between(c.run_start, index) + c.run_offset_weeks
         derived.append(
-            _combine(
+            combine(
                 "training.weeks_continuous_flat_running",
                 flat,
                 state.training.weeks_continuous_flat_running,

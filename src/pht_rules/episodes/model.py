@@ -25,6 +25,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from pht_rules import PatientState, PhtRulesError
 
+__all__ = [
+    "Episode",
+    "EpisodeError",
+    "RunningDone",
+    "Treatment",
+    "Visit",
+    "VisitProblem",
+    "episode_json_schema",
+    "parse_episode",
+]
+
 RunningDone = Literal["none", "restricted", "unrestricted"]
 Treatment = Literal["injection", "shockwave"]
 

@@ -10,6 +10,12 @@ from datetime import date, timedelta
 from pht_rules import Assessment, RuleHit
 from pht_rules.episodes.thresholds import Settings
 
+__all__ = [
+    "Plan",
+    "Review",
+    "build_plan",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class Review:

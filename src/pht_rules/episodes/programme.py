@@ -30,6 +30,20 @@ from pht_rules.episodes.history import Course
 from pht_rules.episodes.model import Episode, RunningDone, Visit
 from pht_rules.episodes.thresholds import Settings, settings
 
+__all__ = [
+    "INTERVAL_DAYS",
+    "START",
+    "VISIT_KINDS",
+    "ProgrammeReport",
+    "VisitKind",
+    "baseline_visit",
+    "check_step",
+    "concrete_visit",
+    "next_visit",
+    "state_key",
+    "verify_programme",
+]
+
 VisitKind = Literal["improving", "static", "flare-up", "irritable", "non-adherent"]
 VISIT_KINDS: tuple[VisitKind, ...] = (
     "improving",

@@ -8,9 +8,13 @@ import html
 from collections.abc import Iterable
 
 from pht_rules.episodes._chart import MARKS, chart_svg
+from pht_rules.episodes.derived import Derived
 from pht_rules.episodes.evaluation import EpisodeAssessment, VisitAssessment
-from pht_rules.episodes.history import Derived
 from pht_rules.episodes.plan import Plan
+
+__all__ = [
+    "render_report",
+]
 
 _CSS = """
 :root { color: #1a1a1a; background: #ffffff; }

@@ -13,6 +13,18 @@ from dataclasses import dataclass
 
 from pht_rules import Profile, RuleSet, load_rules
 
+__all__ = [
+    "ADHERENCE_PERCENT",
+    "EPISODE_THRESHOLDS",
+    "TREND_PERCENT",
+    "TREND_POINTS",
+    "USED_PARAMETERS",
+    "WEEKS_TOLERANCE",
+    "Settings",
+    "Threshold",
+    "settings",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class Threshold:
