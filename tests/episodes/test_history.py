@@ -141,3 +141,12 @@ def test_time_since_running_stopped() -> None:
     history = result.visits[1].history
     assert history.running_stopped_on.isoformat() == "2026-01-05"  # type: ignore[union-attr]
     assert history.days_since_running_stopped == 7
+
+
+def test_running_during_the_stop_is_noted() -> None:
+    """A patient who ran while running was stopped is noted, and the stop no longer counts."""
+    data = episode(visit("2026-01-12", state("isometric"), running_done="restricted"))
+    data["baseline"]["state"]["symptoms"].update({"pain_at_rest": True, "pain_at_rest_nrs": 2})
+    result = evaluate_episode(data, today=TODAY)
+    assert any("ran during the stop" in n for n in result.visits[1].notes)
+    assert result.visits[1].history.running_stopped_on is None

@@ -68,3 +68,22 @@ def test_deterministic(examples: dict[str, str]) -> None:
     """The same episode renders the same page."""
     result = evaluate_episode(examples["smooth-course"], today=TODAY)
     assert render_report(result) == render_report(result)
+
+
+def test_red_flag_episode_renders_without_a_phase() -> None:
+    """A red flag at the first visit withholds loading; the page still renders, with no
+    exercises on the patient sheet."""
+    result = evaluate_episode(
+        {
+            "baseline": {
+                "date": "2026-01-05",
+                "state": {"presentation": {"cauda_equina_symptoms": True}},
+            }
+        },
+        today=TODAY,
+    )
+    assert result.plan.phase is None
+    assert result.plan.loading == "withheld"
+    page = render_report(result)
+    assert "No exercises until your physiotherapist has reviewed you." in page
+    assert "<svg" in page

@@ -168,6 +168,11 @@ def step(previous: Step, visit: Visit, config: Settings) -> tuple[VisitAssessmen
 
     if prior is not None and prior.phase is not None and phase is not None and phase != prior.phase:
         notes.append(f"phase done ({phase}) differs from the phase planned ({prior.phase})")
+    if previous.course.running_stopped is not None and visit.running_done in (
+        "restricted",
+        "unrestricted",
+    ):
+        notes.append("ran during the stop from running: the stop period starts again if needed")
     for conflict in history.conflicts:
         notes.append(
             f"{conflict.field}: typed {conflict.typed!r} but derived {conflict.value!r} "
