@@ -15,10 +15,14 @@ import pytest
 import yaml
 
 from pht_rules import RuleSet, load_rules
-from pht_rules import cli as cli_module
-from pht_rules.audit import render_verification, verification_json
+from pht_rules.audit.verify import (
+    VerificationReport,
+    render_verification,
+    verification_json,
+    verify,
+)
 from pht_rules.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, EXIT_RULES, main
-from pht_rules.verification import VerificationReport, verify
+from pht_rules.cli import commands as cli_module
 
 Edit = Callable[[str, Callable[[Any], None]], Path]
 

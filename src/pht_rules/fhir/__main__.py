@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pht_rules._api import evaluate
 from pht_rules.errors import PatientStateError
+from pht_rules.evaluation import evaluate
 from pht_rules.fhir.errors import FhirInputError
 from pht_rules.fhir.output import (
     assessment_to_request_group,
@@ -30,7 +30,7 @@ from pht_rules.fhir.output import (
 )
 from pht_rules.fhir.questionnaire import build_code_systems, build_questionnaire
 from pht_rules.fhir.response import response_to_state, state_to_response
-from pht_rules.models import PatientState, parse_state
+from pht_rules.patient.model import PatientState, parse_state
 
 
 def _read(path: str) -> Any:

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: the RequestGroup, PlanDefinition and Library share the citation and condition mapping.
 """FHIR R4 output: ``Assessment -> RequestGroup``, and a rule set as ``PlanDefinition`` + ``Library``.
 
 Every recommendation carries ``relatedArtifact`` citations to the guideline catalogue: the article
@@ -17,10 +18,19 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
-from pht_rules._loader import bundled_rules, load_rules
-from pht_rules.assessment import Assessment, Citation, DecisionResult, RuleHit
-from pht_rules.catalogue import CatalogueEntry
-from pht_rules.conditions import AllOf, AnyOf, Compare, Condition, IsUnknown, Not, describe
+from pht_rules.definitions.catalogue import CatalogueEntry
+from pht_rules.definitions.conditions import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    IsUnknown,
+    Not,
+    describe,
+)
+from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.errors import UsageError
+from pht_rules.evaluation.assessment import Assessment, Citation, DecisionResult, RuleHit
 from pht_rules.fhir.codes import (
     FINGERPRINT_SYSTEM,
     ITEMS_SYSTEM,
@@ -29,13 +39,15 @@ from pht_rules.fhir.codes import (
     library_url,
     plan_definition_url,
 )
-from pht_rules.ruleset import RuleSet
+from pht_rules.loading import bundled_rules, load_rules
 
 __all__ = [
+    "EXPRESSION_LANGUAGE",
     "Weight",
     "assessment_to_request_group",
     "citation_url",
     "clinical_weight",
+    "condition_text",
     "related_artifact",
     "ruleset_to_library",
     "ruleset_to_plan_definition",
@@ -421,7 +433,7 @@ def _rule_texts(ruleset: RuleSet) -> dict[str, str]:
     for name in sorted(texts):
         digest.update(name.encode() + b"\0" + texts[name].encode("utf-8") + b"\0")
     if digest.hexdigest()[:16] != ruleset.fingerprint:
-        raise ValueError(
+        raise UsageError(
             f"the rule files at {ruleset.location} no longer match the loaded rule set "
             f"(fingerprint {ruleset.fingerprint}); reload the rules before exporting"
         )
