@@ -8,8 +8,8 @@ import io
 import re
 from typing import Any
 
-from pht_rules import PhtRulesError
 from pht_rules.episodes.evaluation import EpisodeAssessment
+from pht_rules.errors import UsageError
 
 __all__ = [
     "LINES",
@@ -47,7 +47,7 @@ def _pyplot() -> Any:
         matplotlib.use("svg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise PhtRulesError(
+        raise UsageError(
             "the episode report needs matplotlib: pip install 'pht-rules[report]'"
         ) from None
     return plt

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pht_rules.episodes.thresholds import WEEKS_TOLERANCE
+from pht_rules.errors import UnknownIdError
 
 __all__ = [
     "TREND_MEASURE",
@@ -82,11 +83,11 @@ class History:
         return tuple(d for d in (*self.derived, self.adequate_trial) if d.conflict)
 
     def get(self, field_path: str) -> Derived:
-        """The derived value for ``field_path`` (KeyError if it is not derived)."""
+        """The derived value for ``field_path`` (``UnknownIdError``, a ``KeyError``, if it is not derived)."""
         for d in (*self.derived, self.adequate_trial):
             if d.field == field_path:
                 return d
-        raise KeyError(field_path)
+        raise UnknownIdError(field_path)
 
 
 def combine(

@@ -13,12 +13,15 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
-from pht_rules import Assessment, PatientState, PatientStateError, Profile, RuleSet, evaluate
+from pht_rules.definitions import Profile, RuleSet
 from pht_rules.episodes.derived import Derived, FlareUp, History
 from pht_rules.episodes.history import PHASES, Course, derive
 from pht_rules.episodes.model import Episode, EpisodeError, Visit, VisitProblem, parse_episode
 from pht_rules.episodes.plan import Plan, build_plan
 from pht_rules.episodes.thresholds import Settings, Threshold, settings
+from pht_rules.errors import PatientStateError
+from pht_rules.evaluation import Assessment, evaluate
+from pht_rules.patient import PatientState
 
 __all__ = [
     "DISCLAIMER",

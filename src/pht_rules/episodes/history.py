@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from pht_rules import PatientState
 from pht_rules.episodes.derived import (
     TREND_MEASURE,
     Derived,
@@ -26,6 +25,7 @@ from pht_rules.episodes.derived import (
 )
 from pht_rules.episodes.model import Visit
 from pht_rules.episodes.thresholds import ADHERENCE_PERCENT, TREND_PERCENT, TREND_POINTS, Settings
+from pht_rules.patient import PatientState
 
 __all__ = [
     "LOADING_PHASES",

@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
-from pht_rules import PatientState, PhtRulesError
+from pht_rules.errors import Problem, ProblemsError
+from pht_rules.patient import PatientState
 
 __all__ = [
     "Episode",
@@ -43,26 +44,30 @@ _CONFIG = ConfigDict(strict=True, frozen=True, extra="forbid", validate_default=
 
 
 @dataclass(frozen=True, slots=True)
-class VisitProblem:
-    """One invalid part of an episode: the visit (``None`` for the episode itself) and the field."""
+class VisitProblem(Problem):
+    """One invalid part of an episode: the visit (``None`` for the episode itself) and the field
+    (``field_path``, dotted from the episode: ``visits[1].date``)."""
 
     visit: str | None
     field_path: str
     message: str
+    code: str = "invalid"
+    suggestion: str | None = None
 
-    def __str__(self) -> str:
-        where = f"{self.visit}: " if self.visit else ""
-        return f"{where}{self.field_path or '<root>'}: {self.message}"
+    @property
+    def path(self) -> str:
+        """The dotted field path in the episode (``<root>`` for the episode as a whole)."""
+        return self.field_path or "<root>"
+
+    def _where(self) -> str:
+        return f"{self.visit}: {self.path}" if self.visit else self.path
 
 
-class EpisodeError(PhtRulesError, ValueError):
+class EpisodeError(ProblemsError[VisitProblem], ValueError):
     """An episode is invalid; ``problems`` names each visit and field at fault. Nothing is evaluated."""
 
-    def __init__(self, problems: list[VisitProblem]) -> None:
-        self.problems: tuple[VisitProblem, ...] = tuple(problems)
-        n = len(self.problems)
-        detail = "; ".join(str(p) for p in self.problems)
-        super().__init__(f"invalid episode ({n} problem{'s' if n != 1 else ''}): {detail}")
+    summary = "invalid episode"
+    counted = True
 
     @property
     def field_paths(self) -> tuple[str, ...]:

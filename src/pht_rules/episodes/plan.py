@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from pht_rules import Assessment, RuleHit
 from pht_rules.episodes.thresholds import Settings
+from pht_rules.evaluation import Assessment, RuleHit
 
 __all__ = [
     "Plan",

@@ -24,11 +24,11 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from pht_rules import PatientState
 from pht_rules.episodes.evaluation import Step, VisitAssessment, phase_index, step
 from pht_rules.episodes.history import Course
 from pht_rules.episodes.model import Episode, RunningDone, Visit
 from pht_rules.episodes.thresholds import Settings, settings
+from pht_rules.patient import PatientState
 
 __all__ = [
     "INTERVAL_DAYS",

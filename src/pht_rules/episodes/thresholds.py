@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pht_rules import Profile, RuleSet, load_rules
+from pht_rules.definitions import Profile, RuleSet
+from pht_rules.errors import UnknownIdError
+from pht_rules.loading import load_rules
 
 __all__ = [
     "ADHERENCE_PERCENT",
@@ -103,7 +105,7 @@ class Settings:
                 return Threshold(
                     name, self.values[name], p.unit, p.provenance, p.sources, p.description
                 )
-        raise KeyError(name)
+        raise UnknownIdError(name)
 
     def all_thresholds(self) -> tuple[Threshold, ...]:
         """Every threshold this evaluation used: rule-set parameters, then episode ones."""

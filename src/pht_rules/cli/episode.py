@@ -10,19 +10,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from pht_rules import PhtRulesError, Profile, ProfileError, load_rules
+from pht_rules.cli.commands import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_IO, EXIT_OK, EXIT_USAGE
+from pht_rules.definitions import Profile
+from pht_rules.errors import ProfileError, UsageError
+from pht_rules.fhir import FhirInputError
+from pht_rules.loading import load_rules
 
-__all__ = [
-    "EXIT_FAILED",
-    "EXIT_INPUT",
-    "EXIT_IO",
-    "EXIT_OK",
-    "EXIT_USAGE",
-    "add_episode_arguments",
-    "run_episode",
-]
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INPUT, EXIT_IO = 0, 1, 2, 3, 6
+__all__ = ["add_episode_arguments", "run_episode"]
 
 
 def add_episode_arguments(p: argparse.ArgumentParser) -> None:
@@ -74,7 +68,7 @@ def run_episode(args: argparse.Namespace) -> int:
         print(report.summary())
         for v in report.violations[:20]:
             print(f"  {v}")
-        return EXIT_OK if report.ok else EXIT_FAILED
+        return EXIT_OK if report.ok else EXIT_CHECK_FAILED
     if not args.file:
         print("pht-rules: episode needs FILE (or --schema / --verify-programme)", file=sys.stderr)
         return EXIT_USAGE
@@ -84,7 +78,8 @@ def run_episode(args: argparse.Namespace) -> int:
         if args.profile:
             data = json.loads(_read(args.profile))
             if not isinstance(data, dict):
-                raise ProfileError([])
+                print(f"pht-rules: profile {args.profile} must be a JSON object", file=sys.stderr)
+                return EXIT_INPUT
             profile = Profile(data.get("overrides", data), name=data.get("name"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         print(f"pht-rules: cannot read input: {exc}", file=sys.stderr)
@@ -114,18 +109,14 @@ def run_episode(args: argparse.Namespace) -> int:
                 args.care_plan,
                 json.dumps(plan_to_care_plan(result, subject=args.subject), indent=2) + "\n",
             )
-    except (EpisodeError, ProfileError) as exc:
+    except (EpisodeError, ProfileError, FhirInputError) as exc:
         print(f"pht-rules: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except UsageError as exc:
+        print(f"pht-rules: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:
         print(f"pht-rules: cannot write output: {exc}", file=sys.stderr)
         return EXIT_IO
-    except PhtRulesError as exc:
-        print(f"pht-rules: {exc}", file=sys.stderr)
-        return (
-            EXIT_INPUT
-            if "FHIR" in type(exc).__name__ or "Fhir" in type(exc).__name__
-            else EXIT_USAGE
-        )
     print(result.to_json(indent=args.indent or None))
     return EXIT_OK
