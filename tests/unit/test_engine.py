@@ -119,8 +119,8 @@ def test_engine_rebuilds_after_a_failure(ruleset: RuleSet, monkeypatch: pytest.M
     """An engine error mid-evaluation is reported, and the next evaluation is correct."""
     import pht_rules.engine._durable as durable
 
-    engine = DurableEngine(ruleset, ruleset.defaults)
-    reference = InterpreterEngine(ruleset, ruleset.defaults)
+    engine = DurableEngine(ruleset.resolved())
+    reference = InterpreterEngine(ruleset.resolved())
     snapshot = {"symptoms.pain_at_rest": True}
     real = durable.dre.complete_and_start_action
 
@@ -139,7 +139,7 @@ def test_engine_rebuilds_after_a_failure(ruleset: RuleSet, monkeypatch: pytest.M
 def test_unknown_engine_name(ruleset: RuleSet) -> None:
     """Asking for an engine that does not exist is a clear error."""
     with pytest.raises(ValueError, match="unknown engine"):
-        create_engine("drools", ruleset, ruleset.defaults)  # type: ignore[arg-type]
+        create_engine("drools", ruleset.resolved())  # type: ignore[arg-type]
 
 
 def test_evaluators_can_be_created_and_closed_repeatedly(ruleset: RuleSet) -> None:

@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--rules", metavar="DIR")
     args = parser.parse_args(argv)
     try:
-        ruleset = load_rules(args.rules) if args.rules else load_rules()
+        ruleset = load_rules(args.rules or None)
         text = Path(args.article).read_text(encoding="utf-8")
     except RuleFileError as exc:
         for problem in exc.problems:

@@ -87,7 +87,7 @@ def _read(path: str) -> str:
 
 
 def _ruleset(args: argparse.Namespace) -> RuleSet:
-    return load_rules(args.rules) if args.rules else load_rules()
+    return load_rules(args.rules or None)
 
 
 def _profile(args: argparse.Namespace) -> Profile | None:

@@ -39,6 +39,7 @@ from pht_rules.definitions.ruleset import (
     Parameter,
     Profile,
     Provenance,
+    ResolvedRuleSet,
     Rule,
     RuleSet,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "Parameter",
     "Profile",
     "Provenance",
+    "ResolvedRuleSet",
     "Rule",
     "RuleSet",
     "SourceSection",

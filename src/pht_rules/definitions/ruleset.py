@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pht_rules.definitions.catalogue import Catalogue
-from pht_rules.definitions.conditions import Compare, Condition, ParamRef, fields_read, leaves
+from pht_rules.definitions.conditions import (
+    Compare,
+    Condition,
+    ParamRef,
+    fields_read,
+    leaves,
+    resolve,
+)
 from pht_rules.definitions.text import placeholders
 from pht_rules.errors import FieldProblem, ProfileError, UnknownIdError, closest
 from pht_rules.patient.fields import FieldSpec
@@ -24,6 +31,7 @@ __all__ = [
     "Parameter",
     "Profile",
     "Provenance",
+    "ResolvedRuleSet",
     "Rule",
     "RuleSet",
 ]
@@ -188,6 +196,14 @@ class RuleSet:
         """Every parameter's default value."""
         return {p.name: p.value for p in self.parameters}
 
+    def resolved(self, profile: Profile | Mapping[str, int] | None = None) -> ResolvedRuleSet:
+        """This rule set under the parameter values of ``profile`` (validated), resolved once.
+
+        The engines and the evaluator share the result, so parameters are looked up in one place.
+        """
+        params = self.parameter_values(profile)
+        return ResolvedRuleSet(self, params, {r.id: resolve(r.when, params) for r in self.rules})
+
     def parameter_values(
         self, profile: Profile | Mapping[str, int] | None = None
     ) -> dict[str, int]:
@@ -228,3 +244,13 @@ class RuleSet:
         if problems:
             raise ProfileError(problems)
         return values
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ResolvedRuleSet:
+    """A rule set under one set of parameter values: ``conditions`` maps each rule id to its
+    condition with every parameter reference replaced by its value."""
+
+    ruleset: RuleSet
+    params: Mapping[str, int]
+    conditions: Mapping[str, Condition]

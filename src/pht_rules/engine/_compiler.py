@@ -11,7 +11,6 @@ condition object with two keys silently tests only the first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from pht_rules.definitions.conditions import (
@@ -21,9 +20,8 @@ from pht_rules.definitions.conditions import (
     Condition,
     IsUnknown,
     Not,
-    resolve,
 )
-from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.definitions.ruleset import ResolvedRuleSet
 
 __all__ = ["STAGE_KEY", "compile_condition", "compile_ruleset", "fact_key"]
 
@@ -71,12 +69,12 @@ def compile_condition(cond: Condition, want: bool = True) -> dict[str, Any]:
     return {"$and" if conjunctive else "$or": parts}
 
 
-def compile_ruleset(ruleset: RuleSet, params: Mapping[str, int]) -> dict[str, Any]:
-    """The durable-rules ruleset for ``ruleset`` under the parameter values ``params``."""
+def compile_ruleset(resolved: ResolvedRuleSet) -> dict[str, Any]:
+    """The durable-rules ruleset for a rule set under its resolved parameter values."""
     out: dict[str, Any] = {}
-    for decision in ruleset.decisions:
+    for decision in resolved.ruleset.decisions:
         for rule in decision.rules:
-            test = compile_condition(resolve(rule.when, params))
+            test = compile_condition(resolved.conditions[rule.id])
             out[rule.id] = {
                 "all": [{"m": {"$and": [{STAGE_KEY: decision.stage}, test]}}],
             }

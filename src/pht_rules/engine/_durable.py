@@ -15,14 +15,14 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import durable_rules_engine as dre
 
-from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.definitions.ruleset import ResolvedRuleSet
 from pht_rules.engine._compiler import STAGE_KEY, compile_ruleset, fact_key
-from pht_rules.engine.interpreter import Snapshot
 from pht_rules.errors import EvaluationError
+from pht_rules.patient.fields import Snapshot
 
 __all__ = ["DurableEngine"]
 
@@ -34,17 +34,15 @@ _NOTHING_MATCHED = 1
 class DurableEngine:
     """One compiled durable-rules ruleset for one rule set and parameter values; thread-safe."""
 
-    def __init__(self, ruleset: RuleSet, params: Mapping[str, int]) -> None:
-        self._text = json.dumps(
-            compile_ruleset(ruleset, params), ensure_ascii=True, allow_nan=False
-        )
+    def __init__(self, resolved: ResolvedRuleSet) -> None:
+        self._text = json.dumps(compile_ruleset(resolved), ensure_ascii=True, allow_nan=False)
         # The same ensure_ascii for rules and facts, or non-ASCII equality never matches.
         self._encode = json.JSONEncoder(
             ensure_ascii=True, allow_nan=False, check_circular=False
         ).encode
         # Only the fields a stage's rules read go into that stage's fact.
         self._stage_keys: dict[int, tuple[tuple[str, str], ...]] = {}
-        for decision in ruleset.decisions:
+        for decision in resolved.ruleset.decisions:
             paths = dict.fromkeys(self._stage_keys.get(decision.stage, ()))
             for rule in decision.rules:
                 paths.update(dict.fromkeys((f, fact_key(f)) for f in rule.fields))

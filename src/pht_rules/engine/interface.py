@@ -9,13 +9,14 @@ replacing durable-rules one day means writing one class.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from pht_rules.definitions.conditions import Condition, Truth, resolve
-from pht_rules.definitions.ruleset import RuleSet
-from pht_rules.engine.interpreter import Snapshot, truth
+from pht_rules.definitions.conditions import Condition, Truth
+from pht_rules.definitions.ruleset import ResolvedRuleSet
+from pht_rules.engine.interpreter import truth
 from pht_rules.errors import EvaluationError, UsageError
+from pht_rules.patient.fields import Snapshot
 
 __all__ = ["EngineName", "InterpreterEngine", "RuleEngine", "create_engine"]
 
@@ -41,12 +42,12 @@ class RuleEngine(Protocol):
 class InterpreterEngine:
     """The reference interpreter behind the engine interface: slow, simple and obviously right."""
 
-    def __init__(self, ruleset: RuleSet, params: Mapping[str, int]) -> None:
+    def __init__(self, resolved: ResolvedRuleSet) -> None:
         self._closed = False
         self._stages: dict[int, list[tuple[str, Condition]]] = {}
-        for decision in ruleset.decisions:
+        for decision in resolved.ruleset.decisions:
             bucket = self._stages.setdefault(decision.stage, [])
-            bucket.extend((r.id, resolve(r.when, params)) for r in decision.rules)
+            bucket.extend((r.id, resolved.conditions[r.id]) for r in decision.rules)
 
     def matches(self, stage: int, snapshot: Snapshot) -> Sequence[str]:
         if self._closed:
@@ -59,12 +60,12 @@ class InterpreterEngine:
         self._closed = True
 
 
-def create_engine(name: EngineName, ruleset: RuleSet, params: Mapping[str, int]) -> RuleEngine:
-    """Build the engine called ``name`` for ``ruleset`` under parameter values ``params``."""
+def create_engine(name: EngineName, resolved: ResolvedRuleSet) -> RuleEngine:
+    """Build the engine called ``name`` for a rule set under its resolved parameter values."""
     if name == "interpreter":
-        return InterpreterEngine(ruleset, params)
+        return InterpreterEngine(resolved)
     if name == "durable":
         from pht_rules.engine._durable import DurableEngine
 
-        return DurableEngine(ruleset, params)
+        return DurableEngine(resolved)
     raise UsageError(f"unknown engine {name!r}; choose 'durable' or 'interpreter'")

@@ -9,8 +9,6 @@ against the compiled engine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from pht_rules.definitions.conditions import (
     AllOf,
     Compare,
@@ -20,12 +18,10 @@ from pht_rules.definitions.conditions import (
     Truth,
     compare,
 )
-from pht_rules.patient.fields import Scalar
+from pht_rules.patient.fields import Snapshot
 
-__all__ = ["Snapshot", "explain", "truth", "undecided_fields", "witness"]
+__all__ = ["explain", "truth", "undecided_fields", "witness"]
 
-Snapshot = Mapping[str, Scalar]
-"""Known field values by path; a path that is absent is unknown."""
 
 _T, _F, _U = Truth.TRUE, Truth.FALSE, Truth.UNKNOWN
 

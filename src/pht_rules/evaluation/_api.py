@@ -11,17 +11,12 @@ from typing import Any
 from pht_rules.definitions.ruleset import Profile, RuleSet
 from pht_rules.evaluation.assessment import Assessment
 from pht_rules.evaluation.evaluator import Evaluator
-from pht_rules.loading import load_rules
+from pht_rules.loading import bundled_ruleset
 from pht_rules.patient.model import PatientState
 
 __all__ = ["evaluate", "patient_state_json_schema"]
 
 _lock = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _bundled() -> RuleSet:
-    return load_rules()
 
 
 @lru_cache(maxsize=16)
@@ -44,7 +39,7 @@ def evaluate(
     cached per rule set and profile (at most 16), so repeated calls are cheap; for full control of
     the engine's lifetime use :class:`~pht_rules.Evaluator` directly.
     """
-    ruleset = rules if rules is not None else _bundled()
+    ruleset = rules if rules is not None else bundled_ruleset()
     if isinstance(profile, Profile):
         key, name = profile.key(), profile.name
     else:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from pht_rules.definitions.conditions import Condition, IsUnknown, Truth, describe, resolve
+from pht_rules.definitions.conditions import Condition, IsUnknown, Truth, describe
 from pht_rules.definitions.ruleset import Decision, Profile, Rule, RuleSet
 from pht_rules.engine.interface import EngineName, RuleEngine, create_engine
 from pht_rules.engine.interpreter import explain
@@ -126,7 +126,8 @@ class Evaluator:
 
             ruleset = load_rules()
         self.ruleset = ruleset
-        self.params = ruleset.parameter_values(profile)
+        resolved = ruleset.resolved(profile)
+        self.params = resolved.params
         self.profile_name = profile.name if isinstance(profile, Profile) else None
         self.engine_name = engine
         self._paths = tuple(f.path for f in input_fields())
@@ -141,7 +142,7 @@ class Evaluator:
                 rules.append(
                     _CompiledRule(
                         rule=r,
-                        when=resolve(r.when, self.params),
+                        when=resolved.conditions[r.id],
                         index=index,
                         advice=_format(r.advice, self.params),
                         details={
@@ -200,7 +201,7 @@ class Evaluator:
         self._rule_cache: OrderedDict[tuple[Any, ...], _Explained] = OrderedDict()
         self._decision_cache: OrderedDict[tuple[Any, ...], _Decided] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._engine: RuleEngine = create_engine(engine, ruleset, self.params)
+        self._engine: RuleEngine = create_engine(engine, resolved)
 
     # ------------------------------------------------------------------------------------------
 

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from pht_rules.definitions.ruleset import RuleSet
-from pht_rules.errors import RuleFileError, RuleProblem
+from pht_rules.errors import RuleFileError, RuleProblem, UsageError
 from pht_rules.loading._catalogue import _catalogue, _manifest
 from pht_rules.loading._decisions import _decisions
 from pht_rules.loading._parameters import _parameters
 from pht_rules.loading._yaml import CATALOGUE, MANIFEST, PARAMETERS, _parse, _Problems
 from pht_rules.patient.fields import FieldSpec, decision_field, input_fields
 
-__all__ = ["bundled_rules", "load_rules"]
+__all__ = ["bundled_rules", "bundled_ruleset", "load_rules", "rule_texts"]
 
 
 def bundled_rules() -> Traversable:
@@ -63,6 +64,35 @@ def load_rules(directory: str | Path | Traversable | None = None) -> RuleSet:
     return _build(texts, location)
 
 
+@cache
+def bundled_ruleset() -> RuleSet:
+    """The bundled rules, loaded once per process (the one cache of them)."""
+    return load_rules()
+
+
+def _fingerprint(texts: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(texts):
+        digest.update(name.encode() + b"\0" + texts[name].encode("utf-8") + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def rule_texts(ruleset: RuleSet) -> dict[str, str]:
+    """The text of each rule file ``ruleset`` was loaded from, by file name.
+
+    Raises :class:`~pht_rules.errors.UsageError` when the files changed since the rule set was
+    loaded (their fingerprint no longer matches), so an export never mixes two versions.
+    """
+    directory = Path(ruleset.location)
+    texts = _read_dir(directory if directory.is_dir() else bundled_rules())
+    if _fingerprint(texts) != ruleset.fingerprint:
+        raise UsageError(
+            f"the rule files at {ruleset.location} no longer match the loaded rule set "
+            f"(fingerprint {ruleset.fingerprint}); reload the rules before exporting"
+        )
+    return texts
+
+
 def _build(texts: Mapping[str, str], location: str) -> RuleSet:
     problems = _Problems()
     for required in (MANIFEST, PARAMETERS, CATALOGUE):
@@ -85,9 +115,6 @@ def _build(texts: Mapping[str, str], location: str) -> RuleSet:
     fields: dict[str, FieldSpec] = {f.path: f for f in input_fields()}
     for d in decisions:
         fields[f"decision.{d.id}"] = decision_field(d.id, d.outcome_ids, d.title)
-    digest = hashlib.sha256()
-    for name in sorted(texts):
-        digest.update(name.encode() + b"\0" + texts[name].encode("utf-8") + b"\0")
     return RuleSet(
         name=str(manifest["name"]),
         version=str(manifest["version"]),
@@ -98,6 +125,6 @@ def _build(texts: Mapping[str, str], location: str) -> RuleSet:
         constraints=constraints,
         catalogue=catalogue,
         fields=fields,
-        fingerprint=digest.hexdigest()[:16],
+        fingerprint=_fingerprint(texts),
         location=location,
     )

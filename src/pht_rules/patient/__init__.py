@@ -6,6 +6,7 @@ from pht_rules.patient.fields import (
     FieldKind,
     FieldSpec,
     Scalar,
+    Snapshot,
     decision_field,
     input_fields,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "PatientState",
     "Presentation",
     "Scalar",
+    "Snapshot",
     "Symptoms",
     "TrainingLoad",
     "TreatmentOutcome",

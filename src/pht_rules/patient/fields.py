@@ -8,6 +8,7 @@ Decision outcomes are fields too (``decision.<id>``), added by the rule set that
 from __future__ import annotations
 
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -17,10 +18,21 @@ from pydantic import BaseModel
 from pht_rules.errors import UsageTypeError
 from pht_rules.patient.model import PatientState
 
-__all__ = ["UNDETERMINED", "FieldKind", "FieldSpec", "Scalar", "decision_field", "input_fields"]
+__all__ = [
+    "UNDETERMINED",
+    "FieldKind",
+    "FieldSpec",
+    "Scalar",
+    "Snapshot",
+    "decision_field",
+    "input_fields",
+]
 
 FieldKind = Literal["bool", "int", "enum"]
 Scalar = bool | int | str
+
+Snapshot = Mapping[str, Scalar]
+"""Known field values by path; a path that is absent is unknown."""
 
 
 @dataclass(frozen=True, slots=True)

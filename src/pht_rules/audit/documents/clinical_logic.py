@@ -410,7 +410,7 @@ def document_main(
     )
     args = parser.parse_args(argv)
     try:
-        ruleset = load_rules(args.rules) if args.rules else load_rules()
+        ruleset = load_rules(args.rules or None)
     except RuleFileError as exc:
         for problem in exc.problems:
             print(f"{prog}: {problem}", file=sys.stderr)
