@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pht_rules.definitions import Profile, RuleSet
 from pht_rules.errors import UnknownIdError
-from pht_rules.loading import load_rules
+from pht_rules.loading import bundled_ruleset
 
 __all__ = [
     "ADHERENCE_PERCENT",
@@ -116,15 +116,6 @@ def settings(
     rules: RuleSet | None = None, profile: Profile | Mapping[str, int] | None = None
 ) -> Settings:
     """The settings for ``rules`` (default: the bundled rules) under ``profile``."""
-    ruleset = rules if rules is not None else _bundled()
+    ruleset = rules if rules is not None else bundled_ruleset()
     prof = profile if isinstance(profile, Profile) or profile is None else Profile(dict(profile))
     return Settings(ruleset, prof, ruleset.parameter_values(prof))
-
-
-_BUNDLED: list[RuleSet] = []
-
-
-def _bundled() -> RuleSet:
-    if not _BUNDLED:
-        _BUNDLED.append(load_rules())
-    return _BUNDLED[0]
