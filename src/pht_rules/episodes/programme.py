@@ -327,19 +327,27 @@ def verify_programme(
 
     merged: dict[tuple[object, int], int] = {}
 
+    def settle(key: tuple[object, ...], alive: bool, depth: int) -> None:
+        report.liveness_checked += 1
+        live[key] = alive
+        if not alive:
+            report.violations.append(f"dead end after {depth} follow-ups: {key}")
+
     def walk(current: Step, last: Visit, path: tuple[Visit, ...]) -> int:
         """Check every continuation of ``path``; returns how many sequences that was."""
         key = state_key(current, last, cfg)
-        if key not in live:
-            report.liveness_checked += 1
-            if not _improve_until_final(current, last, cfg, 24, live):
-                report.violations.append(f"dead end after {len(path)} follow-ups: {key}")
         left = max_visits - len(path)
         if left == 0:
+            # A leaf: follow improving visits until the final phase and full activity.
+            if key not in live:
+                alive = _improve_until_final(current, last, cfg, 24, live)
+                if not alive or key not in live:
+                    settle(key, alive, len(path))
             return 0
         if merge_states and (key, left) in merged:
             return merged[(key, left)]
         count = 0
+        improving_key: tuple[object, ...] | None = None
         for kind in kinds:
             visit = next_visit(kind, current, last)
             result, after = step(current, visit, cfg)
@@ -349,6 +357,16 @@ def verify_programme(
             if report.steps % determinism_every == 0:
                 _check_determinism(report, (*path, visit), result, cfg, base)
             count += walk(after, visit, (*path, visit))
+            if kind == "improving":
+                improving_key = state_key(after, visit, cfg)
+        if key not in live:
+            # Not a leaf: it is live when final already, or when its improving successor is.
+            plan = current.plan
+            final = plan is not None and plan.phase == "plyometric" and plan.full_activity
+            if final or (improving_key is not None and live.get(improving_key, False)):
+                settle(key, True, len(path))
+            else:
+                settle(key, _improve_until_final(current, last, cfg, 24, live), len(path))
         merged[(key, left)] = count
         return count
 
