@@ -406,11 +406,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_diff)
     # The CDS Hooks service lives in its own package so that its dependencies (the 'service'
     # extra) are imported only when the command runs.
+    from pht_rules.fhir.cli import add_fhir_arguments
     from pht_rules.service.cli import add_serve_arguments, run_serve
 
     p = sub.add_parser("serve", help="run the CDS Hooks service (needs the 'service' extra)")
     add_serve_arguments(p)
     p.set_defaults(func=run_serve)
+
+    p = sub.add_parser(
+        "fhir", help="the FHIR resources: Questionnaire, mappings, RequestGroup, ..."
+    )
+    add_fhir_arguments(p)
+    p.set_defaults(func=_run_fhir)
 
     # Episodes of care: the command's imports happen when it runs.
     from pht_rules.cli.episode import add_episode_arguments, run_episode
@@ -422,6 +429,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_episode_arguments(p)
     p.set_defaults(func=run_episode)
     return parser
+
+
+def _run_fhir(args: argparse.Namespace) -> int:
+    from pht_rules.fhir.cli import run_fhir
+
+    return run_fhir(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,6 @@ from pathlib import Path
 from pht_rules.cli.commands import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_IO, EXIT_OK, EXIT_USAGE
 from pht_rules.definitions import Profile
 from pht_rules.errors import ProfileError, UsageError
-from pht_rules.fhir import FhirInputError
 from pht_rules.loading import load_rules
 
 __all__ = ["add_episode_arguments", "run_episode"]
@@ -54,6 +53,7 @@ def _write(path: str, text: str) -> None:
 def run_episode(args: argparse.Namespace) -> int:
     """Run ``pht-rules episode``; returns the exit code."""
     from pht_rules.episodes import EpisodeError, episode_json_schema, evaluate_episode
+    from pht_rules.fhir import FhirInputError
 
     if args.schema:
         print(json.dumps(episode_json_schema(), indent=2, sort_keys=True))
