@@ -234,7 +234,9 @@ def state_key(current: Step, last: Visit, config: Settings) -> tuple[object, ...
         c.phases_seen,
         c.phases_known,
         c.baseline_activity,
-        None if c.baseline_duration is None else min(cap, c.baseline_duration * 7 + days(0)),  # type: ignore[operator]
+        None
+        if c.baseline_duration is None
+        else min(cap, c.baseline_duration * 7 + (c.dates[end] - c.dates[0]).days),
         days(c.run_start),
         c.run_offset_weeks,
         days(c.running_stopped),
