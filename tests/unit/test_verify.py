@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from pht_rules import RuleSet, load_rules
+from pht_rules.audit import verify as verify_module
 from pht_rules.audit.verify import (
     VerificationReport,
     render_verification,
@@ -22,7 +23,6 @@ from pht_rules.audit.verify import (
     verify,
 )
 from pht_rules.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, EXIT_RULES, main
-from pht_rules.cli import commands as cli_module
 
 Edit = Callable[[str, Callable[[Any], None]], Path]
 
@@ -254,7 +254,7 @@ def test_cli_verify_on_the_shipped_rules_exits_0(
         calls.append((ruleset.name, profile, cross_check_engine))
         return shipped_report
 
-    monkeypatch.setattr(cli_module, "verify", fake)
+    monkeypatch.setattr(verify_module, "verify", fake)
     assert main(["verify"]) == EXIT_OK
     assert calls == [("pht-core", None, True)]
     out = capsys.readouterr().out

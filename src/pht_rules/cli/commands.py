@@ -29,11 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from pht_rules._version import __version__
-from pht_rules.audit.cases import CaseRunner, load_cases
-from pht_rules.audit.diff import Side, diff, diff_json, render_diff
-from pht_rules.audit.rendering import render_audit
-from pht_rules.audit.traceability import audit
-from pht_rules.audit.verify import render_verification, verification_json, verify
 from pht_rules.definitions.ruleset import Profile, RuleSet
 from pht_rules.errors import (
     EvaluationError,
@@ -176,6 +171,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from pht_rules.audit.cases import CaseRunner, load_cases
+
     cases = load_cases(args.path)
     runner = CaseRunner(_ruleset(args), engine=args.engine)
     try:
@@ -203,6 +200,9 @@ def _write(path: str | None, text: str) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from pht_rules.audit.rendering import render_audit
+    from pht_rules.audit.traceability import audit
+
     ruleset = _ruleset(args)
     sections = read_source_sections(args.rules or bundled_rules())
     source_text = _read(args.source) if args.source else None
@@ -226,13 +226,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from pht_rules.audit import verify as verification
+
     ruleset = _ruleset(args)
     profile = _profile(args)
-    report = verify(ruleset, profile, cross_check_engine=not args.no_engine_check)
+    report = verification.verify(ruleset, profile, cross_check_engine=not args.no_engine_check)
     if args.format == "json":
-        print(json.dumps(verification_json(report), indent=2))
+        print(json.dumps(verification.verification_json(report), indent=2))
     else:
-        sys.stdout.write(render_verification(report, profile=profile.name if profile else None))
+        sys.stdout.write(
+            verification.render_verification(report, profile=profile.name if profile else None)
+        )
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED
 
 
@@ -259,6 +263,8 @@ def _label(ruleset: RuleSet, profile: Profile | None) -> str:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from pht_rules.audit.diff import Side, diff, diff_json, render_diff
+
     dirs: list[str] = args.dirs
     profile = _profile(args)
     if len(dirs) > 2:
