@@ -60,6 +60,40 @@ def _value(state: Any, path: str) -> int | None:
     return target if isinstance(target, int) and not isinstance(target, bool) else None
 
 
+RUNNING = {
+    "none": ("stopped", "#bbbbbb"),
+    "restricted": ("restricted", "#9ecae1"),
+    "unrestricted": ("full", "#74c476"),
+}
+_PLANNED_RUNNING = {"stopped": "none", "restricted": "restricted", "graded-return": "unrestricted"}
+
+
+def _running_strip(ax: Any, result: EpisodeAssessment, weeks: list[float], end: float) -> None:
+    """Running done between visits, and as planned until the review, as labelled blocks."""
+    spans: list[tuple[float, float, str | None]] = [
+        (weeks[i - 1], weeks[i], v.running_done) for i, v in enumerate(result.visits[1:], start=1)
+    ]
+    spans.append((weeks[-1], end, _PLANNED_RUNNING.get(result.plan.running)))
+    merged: list[tuple[float, float, str | None]] = []
+    for span in spans:
+        if merged and merged[-1][2] == span[2] and merged[-1][1] == span[0]:
+            merged[-1] = (merged[-1][0], span[1], span[2])
+        else:
+            merged.append(span)
+    for start, stop, done in merged:
+        if done is None or stop <= start:
+            continue
+        label, colour = RUNNING[done]
+        ax.axvspan(start, stop, color=colour)
+        ax.text(
+            (start + stop) / 2, 0.5, label, ha="center", va="center", fontsize=8, color="#1a1a1a"
+        )
+    ax.set_ylim(0, 1)
+    ax.set_yticks([0.5])
+    ax.set_yticklabels(["Running"])
+    ax.tick_params(axis="y", length=0)
+
+
 def chart_svg(result: EpisodeAssessment, *, title: str, description: str) -> str:
     """The timeline as an ``<svg>`` element with a ``<title>`` and ``<desc>`` for screen readers."""
     plt = _pyplot()
@@ -67,7 +101,9 @@ def chart_svg(result: EpisodeAssessment, *, title: str, description: str) -> str
     start = visits[0].date
     weeks = [(v.date - start).days / 7 for v in visits]
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "pht-rules", "font.size": 10}):
-        fig, ax = plt.subplots(figsize=(9.5, 4.2))
+        fig, (ax, run_ax) = plt.subplots(
+            2, 1, figsize=(9.5, 4.9), sharex=True, gridspec_kw={"height_ratios": [6, 1]}
+        )
         try:
             for i, v in enumerate(visits[1:], start=1):
                 phase = v.evaluated_state.loading.current_phase
@@ -142,7 +178,8 @@ def chart_svg(result: EpisodeAssessment, *, title: str, description: str) -> str
                 )
             ax.set_xlim(0, end)
             ax.set_ylim(0, 11)
-            ax.set_xlabel("Weeks since the first consultation")
+            _running_strip(run_ax, result, weeks, end)
+            run_ax.set_xlabel("Weeks since the first consultation")
             ax.set_ylabel("Pain (0-10)")
             ax.set_yticks(range(0, 11, 2))
             handles, labels = ax.get_legend_handles_labels()

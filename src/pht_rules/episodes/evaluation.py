@@ -83,6 +83,7 @@ class VisitAssessment:
     transitions: tuple[Transition, ...]
     plan: Plan
     notes: tuple[str, ...]
+    running_done: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +268,7 @@ def step(previous: Step, visit: Visit, config: Settings) -> tuple[VisitAssessmen
         tuple(transitions),
         plan,
         tuple(notes),
+        visit.running_done,
     )
     return result, Step(course, plan)
 

@@ -197,7 +197,7 @@ def render_report(result: EpisodeAssessment) -> str:
         "</header><main>"
         f"<section aria-labelledby='timeline'><h2 id='timeline'>Timeline</h2><figure>{svg}"
         f"<figcaption>{_e(description)} Bands show the loading phase done between visits; "
-        "the hatched band is the phase planned until the next review.</figcaption></figure>"
+        "the hatched band is the phase planned until the next review; the strip below shows running done between visits and as planned.</figcaption></figure>"
         f"{_pain_table(result)}</section>"
         f"<section aria-labelledby='changes'><h2 id='changes'>Transitions</h2><ol>{changes or '<li>none</li>'}</ol>"
         + (
