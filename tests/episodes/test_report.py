@@ -87,3 +87,11 @@ def test_red_flag_episode_renders_without_a_phase() -> None:
     page = render_report(result)
     assert "No exercises until your physiotherapist has reviewed you." in page
     assert "<svg" in page
+
+
+def test_running_strip(examples: dict[str, str]) -> None:
+    """Under the timeline, running done between visits: stopped, then restricted, then full."""
+    page = render_report(evaluate_episode(examples["irritable-runner"], today=TODAY))
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    labels = re.findall(r">(stopped|restricted|full)<", svg)
+    assert labels == ["stopped", "restricted", "full"]
