@@ -15,6 +15,7 @@ __all__ = [
     "LINES",
     "MARKS",
     "PHASE_COLOURS",
+    "RUNNING",
     "chart_svg",
 ]
 
