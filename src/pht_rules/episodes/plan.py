@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pht_rules.episodes.thresholds import Settings
-from pht_rules.evaluation import Assessment, RuleHit
+from pht_rules.evaluation import Assessment
+from pht_rules.evaluation.assessment import RuleHit
 
 __all__ = [
     "Plan",
