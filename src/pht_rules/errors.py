@@ -9,13 +9,15 @@ Every error the library raises sits under one root::
     │   │   └── CaseFileError                    a clinical case file is unreadable or invalid
     │   ├── ProfileError (also ValueError)       a parameter profile names an unknown parameter or a bad value
     │   ├── PatientStateError (also ValueError)  the input patient state is invalid (lists every problem)
-    │   └── FhirInputError (also ValueError)     a FHIR resource cannot be read as input (pht_rules.fhir)
+    │   ├── FhirInputError (also ValueError)     a FHIR resource cannot be read as input (pht_rules.fhir)
+    │   └── EpisodeError (also ValueError)       an episode of care is invalid (pht_rules.episodes)
     ├── EvaluationError                      a valid state could not be evaluated
     │   └── RuleConflictError                two rules disagree where the decision's hit policy forbids it
     ├── UsageError (also ValueError)         an argument or setting is invalid
     │   └── UsageTypeError (also TypeError)  an argument has the wrong type
     ├── UnknownIdError (also KeyError)       no decision or rule has the id asked for
-    └── AuthError                            a service request is not authenticated (pht_rules.service)
+    ├── AuthError                            a service request is not authenticated (pht_rules.service)
+    └── FetchError                           the client's FHIR server did not give the data (pht_rules.service)
 
 The safety kit's finding, :class:`pht_rules.testing.reporting.SafetyViolation`, is a test failure
 rather than an error: it derives from ``AssertionError`` alone, so pytest reports it as a failure
