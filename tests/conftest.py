@@ -12,6 +12,14 @@ import yaml
 
 import pht_rules
 from pht_rules._loader import bundled_rules
+from pht_rules.engine import durable_available
+
+requires_durable = pytest.mark.skipif(
+    not durable_available(),
+    reason="durable-rules does not import on this Python (it builds for 3.11 and 3.12 only); "
+    "CI runs these tests on 3.11",
+)
+"""For tests of the durable-rules engine itself: elsewhere there is nothing to test."""
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +29,17 @@ def ruleset() -> pht_rules.RuleSet:
 
 @pytest.fixture(scope="session")
 def evaluator(ruleset: pht_rules.RuleSet) -> Iterator[pht_rules.Evaluator]:
+    """The default evaluator (engine ``auto``: durable-rules where it imports)."""
     with pht_rules.Evaluator(ruleset) as ev:
+        yield ev
+
+
+@pytest.fixture(scope="session")
+def durable(ruleset: pht_rules.RuleSet) -> Iterator[pht_rules.Evaluator]:
+    """The durable-rules evaluator; tests asking for it are skipped where durable-rules is absent."""
+    if not durable_available():
+        pytest.skip("durable-rules does not import on this Python")
+    with pht_rules.Evaluator(ruleset, engine="durable") as ev:
         yield ev
 
 

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """pht_rules: clinical decision support for proximal hamstring tendinopathy.
 
-Declarative, cited guideline rules evaluated by durable-rules over a typed patient state. The
+Declarative, cited guideline rules evaluated by durable-rules (or, where it does not install, the
+reference interpreter, which gives identical answers) over a typed patient state. The
 output suggests; a clinician decides.
 """
 
@@ -19,6 +20,7 @@ from pht_rules.assessment import (
     assessment_json_schema,
 )
 from pht_rules.errors import (
+    EngineUnavailableError,
     EvaluationError,
     PatientStateError,
     PhtRulesError,
@@ -37,6 +39,7 @@ __all__ = [
     "Citation",
     "Decision",
     "DecisionResult",
+    "EngineUnavailableError",
     "EvaluationError",
     "Evaluator",
     "Evidence",

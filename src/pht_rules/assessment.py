@@ -129,7 +129,11 @@ class RuleSetInfo:
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """Everything the rules suggest for one patient state."""
+    """Everything the rules suggest for one patient state.
+
+    ``engine`` names the engine that evaluated the rules (``durable``: durable-rules;
+    ``interpreter``: the reference interpreter); both give identical advice.
+    """
 
     ruleset: RuleSetInfo
     decisions: tuple[DecisionResult, ...]
@@ -139,6 +143,7 @@ class Assessment:
     parameters: tuple[ParameterInForce, ...]
     profile: str | None
     disclaimer: str
+    engine: Literal["durable", "interpreter"]
 
     def decision(self, decision_id: str) -> DecisionResult:
         """The result of ``decision_id`` (KeyError if the rule set has no such decision)."""

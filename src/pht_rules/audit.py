@@ -1144,6 +1144,7 @@ def verification_json(report: VerificationReport) -> dict[str, Any]:
         "states_checked": report.states_checked,
         "seconds": round(report.seconds, 3),
         "engine_cross_checked": report.engine_cross_checked,
+        "engine_check_skipped": report.engine_check_skipped,
         "invariants": list(report.invariants),
         "parameters": dict(report.parameters),
         "decisions": [
@@ -1192,7 +1193,7 @@ def render_verification(report: VerificationReport, *, profile: str | None = Non
             and not any(f.kind == "engine-mismatch" for f in report.findings)
             else "durable-rules compared with the reference interpreter"
             if report.engine_cross_checked
-            else "skipped (--no-engine-check)"
+            else f"skipped ({report.engine_check_skipped or '--no-engine-check'})"
         ),
         f"invariants: {', '.join(report.invariants)}",
         "",

@@ -34,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from pht_rules.engine import EngineName
 from pht_rules.errors import PhtRulesError, RuleFileError, RuleProblem
 from pht_rules.evaluator import Evaluator
 from pht_rules.ruleset import Profile, RuleSet
@@ -172,7 +173,7 @@ def _expectation_problem(expect: Mapping[str, Any]) -> str | None:
 class CaseRunner:
     """Runs clinical cases against a rule set, compiling one evaluator per profile."""
 
-    def __init__(self, ruleset: RuleSet | None = None, *, engine: str = "durable") -> None:
+    def __init__(self, ruleset: RuleSet | None = None, *, engine: EngineName = "auto") -> None:
         from pht_rules._loader import load_rules
 
         self.ruleset = ruleset if ruleset is not None else load_rules()
@@ -185,7 +186,7 @@ class CaseRunner:
             self._evaluators[key] = Evaluator(
                 self.ruleset,
                 profile=Profile(dict(profile)),
-                engine="interpreter" if self.engine == "interpreter" else "durable",
+                engine=self.engine,
             )
         return self._evaluators[key]
 

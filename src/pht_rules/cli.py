@@ -38,6 +38,7 @@ from pht_rules.audit import (
 )
 from pht_rules.cases import CaseRunner, load_cases
 from pht_rules.diff import Side, diff, diff_json, render_diff
+from pht_rules.engine import ENGINE_NAMES, engine_description, resolve_engine
 from pht_rules.errors import (
     EvaluationError,
     PatientStateError,
@@ -284,6 +285,23 @@ def _indent(text: str) -> int:
     return value
 
 
+def version_text() -> str:
+    """``pht-rules --version``: the package version and the engine ``auto`` runs here."""
+    engine = resolve_engine("auto")
+    why = "" if engine == "durable" else " (durable-rules not importable)"
+    return f"pht-rules {__version__}, engine: {engine_description(engine)}{why}"
+
+
+def _engine_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default="auto",
+        help="rule engine: auto (default: durable-rules where it imports, else the reference "
+        "interpreter), durable or interpreter; both give identical assessments",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``pht-rules``."""
     parser = argparse.ArgumentParser(
@@ -291,7 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Clinical decision support for proximal hamstring tendinopathy "
         "(decision support, not a diagnosis).",
     )
-    parser.add_argument("--version", action="version", version=f"pht-rules {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=version_text(),
+        help="print the version and the engine that runs here, then exit",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_rules(p: argparse.ArgumentParser) -> None:
@@ -307,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("file", metavar="FILE", help="patient state as JSON, or - for stdin")
         with_rules(p)
         p.add_argument("--profile", metavar="FILE", help="JSON parameter overrides")
-        p.add_argument("--engine", choices=("durable", "interpreter"), default="durable")
+        _engine_argument(p)
         if name == "evaluate":
             p.add_argument(
                 "--indent",
@@ -329,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="run clinical test cases (a file or a directory)")
     p.add_argument("path", metavar="PATH")
     with_rules(p)
-    p.add_argument("--engine", choices=("durable", "interpreter"), default="durable")
+    _engine_argument(p)
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     p.set_defaults(func=cmd_check)
 

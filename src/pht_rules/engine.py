@@ -1,23 +1,80 @@
 # SPDX-License-Identifier: MIT
 """The engine interface: which rules of a stage are TRUE for a snapshot.
 
-Two implementations: :class:`DurableEngine` (the durable-rules C engine, the default) and
-:class:`InterpreterEngine` (the reference interpreter, used for verification and differential
+Two implementations: :class:`DurableEngine` (the durable-rules C engine) and
+:class:`InterpreterEngine` (the reference interpreter, also used for verification and differential
 checks). Everything above this interface - hit policies, evidence, the assessment - is shared, so
 replacing durable-rules one day means writing one class.
+
+``engine="auto"`` (the default everywhere) picks durable-rules where its C module imports (CPython
+3.11 and 3.12 with the ``durable-rules`` dependency installed) and the reference interpreter
+otherwise; both give identical assessments on the whole input domain (``pht-rules verify``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import metadata
 from typing import Literal, Protocol
 
 from pht_rules.conditions import Condition, Truth, resolve
-from pht_rules.errors import EvaluationError
+from pht_rules.errors import EngineUnavailableError, EvaluationError
 from pht_rules.interpreter import Snapshot, truth
 from pht_rules.ruleset import RuleSet
 
-EngineName = Literal["durable", "interpreter"]
+EngineName = Literal["auto", "durable", "interpreter"]
+"""An engine to ask for: ``auto`` is durable-rules where it imports, else the interpreter."""
+
+ResolvedEngine = Literal["durable", "interpreter"]
+"""The engine that actually runs (named in every assessment)."""
+
+ENGINE_NAMES: tuple[EngineName, ...] = ("auto", "durable", "interpreter")
+
+
+@cache
+def durable_import_error() -> str | None:
+    """Why durable-rules' C module cannot be imported here, or ``None`` when it can."""
+    try:
+        import durable_rules_engine  # noqa: F401
+    except ImportError as exc:
+        return f"{exc.__class__.__name__}: {exc}"
+    return None
+
+
+def durable_available() -> bool:
+    """True when durable-rules' C module imports on this Python."""
+    return durable_import_error() is None
+
+
+def resolve_engine(name: str) -> ResolvedEngine:
+    """The engine that ``name`` runs on this Python; a clear error when it cannot run."""
+    if name == "interpreter":
+        return "interpreter"
+    if name == "auto":
+        return "durable" if durable_available() else "interpreter"
+    if name == "durable":
+        problem = durable_import_error()
+        if problem is not None:
+            raise EngineUnavailableError(
+                "engine 'durable' is not available on this Python: durable-rules does not import "
+                f"({problem[:200]}); use engine 'auto' or 'interpreter', which give identical "
+                "assessments (docs/api.md, 'Engines')"
+            )
+        return "durable"
+    raise EngineUnavailableError(
+        f"unknown engine {str(name)[:40]!r}; choose 'auto', 'durable' or 'interpreter'"
+    )
+
+
+def engine_description(name: ResolvedEngine) -> str:
+    """The engine in words, with durable-rules' version, e.g. for ``pht-rules --version``."""
+    if name == "durable":
+        try:
+            return f"durable-rules {metadata.version('durable-rules')}"
+        except metadata.PackageNotFoundError:  # pragma: no cover - imported but not installed
+            return "durable-rules"
+    return "reference interpreter"
 
 
 class RuleEngine(Protocol):
@@ -58,11 +115,13 @@ class InterpreterEngine:
 
 
 def create_engine(name: EngineName, ruleset: RuleSet, params: Mapping[str, int]) -> RuleEngine:
-    """Build the engine called ``name`` for ``ruleset`` under parameter values ``params``."""
-    if name == "interpreter":
-        return InterpreterEngine(ruleset, params)
-    if name == "durable":
-        from pht_rules._durable import DurableEngine
+    """Build the engine called ``name`` for ``ruleset`` under parameter values ``params``.
 
-        return DurableEngine(ruleset, params)
-    raise ValueError(f"unknown engine {name!r}; choose 'durable' or 'interpreter'")
+    Raises :class:`~pht_rules.errors.EngineUnavailableError` for an unknown name, or for
+    ``durable`` where durable-rules does not import.
+    """
+    if resolve_engine(name) == "interpreter":
+        return InterpreterEngine(ruleset, params)
+    from pht_rules._durable import DurableEngine
+
+    return DurableEngine(ruleset, params)

@@ -8,7 +8,8 @@ Every public error sits under one root::
     ├── ProfileError (also ValueError)       a parameter profile names an unknown parameter or a bad value
     ├── PatientStateError (also ValueError)  the input patient state is invalid (lists every problem)
     └── EvaluationError                      a valid state could not be evaluated
-        └── RuleConflictError                two rules disagree where the decision's hit policy forbids it
+        ├── RuleConflictError                two rules disagree where the decision's hit policy forbids it
+        └── EngineUnavailableError           the engine asked for cannot run here (durable-rules missing)
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ class ProfileError(PhtRulesError, ValueError):
 
 class EvaluationError(PhtRulesError):
     """A valid patient state could not be evaluated; no partial assessment is returned."""
+
+
+class EngineUnavailableError(EvaluationError):
+    """The engine asked for cannot run on this Python (``engine="durable"`` where durable-rules
+    does not import), or no engine has that name. ``engine="auto"`` never raises this."""
 
 
 class RuleConflictError(EvaluationError):

@@ -31,7 +31,7 @@ from pht_rules.assessment import (
     RuleSetInfo,
 )
 from pht_rules.conditions import Condition, IsUnknown, Truth, describe, resolve
-from pht_rules.engine import EngineName, RuleEngine, create_engine
+from pht_rules.engine import EngineName, RuleEngine, create_engine, resolve_engine
 from pht_rules.errors import RuleConflictError
 from pht_rules.fields import UNDETERMINED, Scalar, input_fields
 from pht_rules.interpreter import explain
@@ -116,8 +116,10 @@ class Evaluator:
         ruleset: RuleSet | None = None,
         *,
         profile: Profile | Mapping[str, int] | None = None,
-        engine: EngineName = "durable",
+        engine: EngineName = "auto",
     ) -> None:
+        # ``auto``: durable-rules where it imports, else the reference interpreter.
+        self.engine_name = resolve_engine(engine)
         if ruleset is None:
             from pht_rules._loader import load_rules
 
@@ -125,7 +127,6 @@ class Evaluator:
         self.ruleset = ruleset
         self.params = ruleset.parameter_values(profile)
         self.profile_name = profile.name if isinstance(profile, Profile) else None
-        self.engine_name = engine
         self._paths = tuple(f.path for f in input_fields())
         self._get_inputs = attrgetter(*self._paths)
         read = {f for d in ruleset.decisions for r in d.rules for f in r.fields}
@@ -197,7 +198,7 @@ class Evaluator:
         self._rule_cache: OrderedDict[tuple[Any, ...], _Explained] = OrderedDict()
         self._decision_cache: OrderedDict[tuple[Any, ...], _Decided] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._engine: RuleEngine = create_engine(engine, ruleset, self.params)
+        self._engine: RuleEngine = create_engine(self.engine_name, ruleset, self.params)
 
     # ------------------------------------------------------------------------------------------
 
@@ -399,6 +400,7 @@ class Evaluator:
             parameters=self._parameters,
             profile=self.profile_name,
             disclaimer=DISCLAIMER,
+            engine=self.engine_name,
         )
 
     # ------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ Across the domain: rules that never fire (dead) and rules that fire but are alwa
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, Literal
 from pht_rules.assessment import NO_RULE_MATCHED
 from pht_rules.domain import Abstraction, Region, Value
 from pht_rules.errors import RuleConflictError
+from pht_rules.engine import durable_available
 from pht_rules.evaluator import Evaluator
 from pht_rules.invariants import INVARIANTS, Invariant
 from pht_rules.ruleset import Profile, RuleSet
@@ -70,6 +72,7 @@ class VerificationReport:
     seconds: float
     engine_cross_checked: bool
     invariants: tuple[str, ...] = field(default=())
+    engine_check_skipped: str | None = None  # why the engine cross-check did not run
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -106,7 +109,9 @@ def verify(
     """Check ``ruleset`` exhaustively over its abstract domain; see the module docstring."""
     started = time.perf_counter()
     reference = Evaluator(ruleset, profile=profile, engine="interpreter")
-    compiled = Evaluator(ruleset, profile=profile) if cross_check_engine else None
+    # Without durable-rules (Python 3.13+) there is no second engine to cross-check.
+    cross_check = cross_check_engine and durable_available()
+    compiled = Evaluator(ruleset, profile=profile, engine="durable") if cross_check else None
     try:
         abstraction = Abstraction(ruleset, reference.params, reference.evaluate)
         checks: list[DecisionCheck] = []
@@ -127,7 +132,14 @@ def verify(
         parameters=dict(reference.params),
         decisions=tuple(checks),
         seconds=time.perf_counter() - started,
-        engine_cross_checked=cross_check_engine,
+        engine_cross_checked=cross_check,
+        engine_check_skipped=(
+            None
+            if cross_check
+            else "--no-engine-check"
+            if not cross_check_engine
+            else "durable-rules does not import on this Python"
+        ),
         invariants=tuple(inv.id for inv in invariants),
     )
 
@@ -204,7 +216,8 @@ def _check_decision(
                 )
         if compiled is not None:
             other = compiled.evaluate(sample.state)
-            if other.to_json() != sample.assessment.to_json():
+            want = dataclasses.replace(sample.assessment, engine=other.engine)
+            if other.to_json() != want.to_json():
                 differing = [
                     d.decision_id
                     for d, e in zip(other.decisions, sample.assessment.decisions, strict=True)
