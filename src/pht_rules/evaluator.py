@@ -36,6 +36,7 @@ from pht_rules.errors import RuleConflictError
 from pht_rules.fields import UNDETERMINED, Scalar, input_fields
 from pht_rules.interpreter import explain
 from pht_rules.models import PatientState, parse_state
+from pht_rules.plausibility import Derived, derive
 from pht_rules.ruleset import Decision, Profile, Rule, RuleSet
 
 # Rule verdicts and decision results kept per evaluator (oldest evicted first), so that memory
@@ -210,6 +211,10 @@ class Evaluator:
         partial assessment.
         """
         model = state if isinstance(state, PatientState) else parse_state(state)
+        # Unknown answers that follow from given ones (rest pain 9/10: pain at rest) are filled
+        # in and marked as derived in the evidence.
+        model, found = derive(model)
+        derived = {d.field: d for d in found}
         values = self._get_inputs(model)
         snapshot: dict[str, Scalar] = {}
         unknown: set[str] = set()
@@ -222,7 +227,7 @@ class Evaluator:
         for stage, stage_decisions in self._stages:
             fired = set(self._engine.matches(stage, snapshot))
             for cd in stage_decisions:
-                done = self._decide(cd, fired, snapshot, unknown)
+                done = self._decide(cd, fired, snapshot, unknown, derived)
                 decided[cd.decision.id] = done
                 if cd.exported:
                     key = f"decision.{cd.decision.id}"
@@ -241,17 +246,20 @@ class Evaluator:
         fired: set[str],
         snapshot: Mapping[str, Scalar],
         unknown: set[str],
+        derived: Mapping[str, Derived],
     ) -> _Decided:
         # A decision's result is a function of which of its rules fired and of the values its
-        # rules read (unknown included): built once per combination, oldest evicted first.
+        # rules read (unknown included, and which were derived): built once per combination,
+        # oldest evicted first.
         key = (
             cd.index,
             frozenset(fired.intersection(cd.rule_ids)),
             tuple(map(snapshot.get, cd.fields)),
+            tuple((f, d.reason) for f, d in derived.items()),
         )
         done = self._decision_cache.get(key)
         if done is None:
-            done = self._build_decision(cd, fired, snapshot, unknown)
+            done = self._build_decision(cd, fired, snapshot, unknown, derived)
             cache = self._decision_cache
             with self._cache_lock:
                 if len(cache) >= _DECISION_CACHE_LIMIT:
@@ -265,6 +273,7 @@ class Evaluator:
         fired: set[str],
         snapshot: Mapping[str, Scalar],
         unknown: set[str],
+        derived: Mapping[str, Derived],
     ) -> _Decided:
         d = cd.decision
         matched = [cr for cr in cd.by_priority if cr.rule.id in fired]
@@ -284,7 +293,7 @@ class Evaluator:
         asks: dict[str, None] = {}
         cites: dict[str, None] = {}
         for cr in matched:
-            explained = self._explained(cr, snapshot)
+            explained = self._explained(cr, snapshot, derived)
             is_selected = cr.index in chosen
             hit = explained.hits.get(is_selected)
             if hit is None:
@@ -301,7 +310,7 @@ class Evaluator:
                     break  # only rules that could outrank (or tie with) the winner matter
                 if r.id in fired or r.outcome in outcomes or unknown.isdisjoint(cr.fields):
                     continue
-                provisional.update(dict.fromkeys(self._explained(cr, snapshot).blocking))
+                provisional.update(dict.fromkeys(self._explained(cr, snapshot, derived).blocking))
         outcome = outcomes[0] if outcomes else NO_RULE_MATCHED
         advice = tuple(h.advice for h in hits if h.selected)
         result = DecisionResult(
@@ -333,17 +342,29 @@ class Evaluator:
             cites=tuple(cites),
         )
 
-    def _explained(self, cr: _CompiledRule, snapshot: Mapping[str, Scalar]) -> _Explained:
+    def _explained(
+        self, cr: _CompiledRule, snapshot: Mapping[str, Scalar], derived: Mapping[str, Derived]
+    ) -> _Explained:
         # A rule's verdict depends only on the values it reads, which repeat far more often than
         # whole patients do: cached per rule and values, oldest evicted first (bounded memory).
-        key = (cr.index, tuple(map(snapshot.get, cr.field_list)))
+        key = (
+            cr.index,
+            tuple(map(snapshot.get, cr.field_list)),
+            tuple((f, derived[f].reason) for f in cr.field_list if f in derived) if derived else (),
+        )
         done = self._rule_cache.get(key)
         if done is None:
             verdict, leaves = explain(cr.when, snapshot)
             unique = tuple(dict.fromkeys(leaves))
             if verdict is Truth.TRUE:
                 evidence = tuple(
-                    Evidence(leaf.field, snapshot.get(leaf.field), describe(leaf))
+                    Evidence(
+                        leaf.field,
+                        snapshot.get(leaf.field),
+                        describe(leaf)
+                        if leaf.field not in derived
+                        else f"{describe(leaf)}; derived: {derived[leaf.field].reason}",
+                    )
                     for leaf in unique
                 )
                 asks = tuple(

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pht_rules.errors import FieldProblem, PatientStateError
+from pht_rules.plausibility import contradictions
 
 Onset = Literal["gradual", "sudden"]
 PainSite = Literal["ischial-tuberosity", "elsewhere"]
@@ -291,48 +292,10 @@ class PatientState(BaseModel):
 
     @model_validator(mode="after")
     def _no_contradictions(self) -> PatientState:
-        problems = list(_contradictions(self))
+        problems = list(contradictions(self))
         if problems:
             raise _Contradictions(problems)
         return self
-
-
-def _contradictions(s: PatientState) -> Iterator[FieldProblem]:
-    sy, ld = s.symptoms, s.loading
-    if sy.pain_at_rest is False and sy.pain_at_rest_nrs not in (None, 0):
-        yield FieldProblem(
-            "symptoms.pain_at_rest_nrs",
-            f"is {sy.pain_at_rest_nrs} but symptoms.pain_at_rest is false",
-        )
-    if sy.pain_at_rest is True and sy.pain_at_rest_nrs == 0:
-        yield FieldProblem("symptoms.pain_at_rest_nrs", "is 0 but symptoms.pain_at_rest is true")
-    if sy.pain_when_running is False and sy.minutes_into_run_before_pain is not None:
-        yield FieldProblem(
-            "symptoms.minutes_into_run_before_pain",
-            "is given but symptoms.pain_when_running is false (no pain when running)",
-        )
-    if ld.current_phase == "not-started":
-        for name in ("weeks_in_phase", "exercise_pain_nrs", "pain_settled_next_day"):
-            if getattr(ld, name) is not None:
-                yield FieldProblem(
-                    f"loading.{name}", "is given but loading.current_phase is 'not-started'"
-                )
-        if ld.programme_completed is True:
-            yield FieldProblem(
-                "loading.programme_completed", "is true but loading.current_phase is 'not-started'"
-            )
-    if ld.programme_completed is True and ld.current_phase in ("isometric", "heavy-load"):
-        yield FieldProblem(
-            "loading.programme_completed",
-            f"is true but loading.current_phase is '{ld.current_phase}' (not the last phase)",
-        )
-    duration = s.symptom_duration_weeks
-    weeks = ld.weeks_adherent_loading
-    if duration is not None and weeks is not None and weeks > duration:
-        yield FieldProblem(
-            "loading.weeks_adherent_loading",
-            f"is {weeks} weeks, longer than symptom_duration_weeks ({duration})",
-        )
 
 
 def parse_state(data: PatientState | Mapping[str, Any] | str | bytes) -> PatientState:

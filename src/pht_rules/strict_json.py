@@ -57,7 +57,9 @@ def shown(value: object, limit: int = MAX_SHOWN) -> str:
             text = repr(value)
         elif isinstance(value, int):
             digits = value.bit_length() * 0.30103
-            text = repr(value) if digits < limit else f"<an integer of about {int(digits) + 1} digits>"
+            text = (
+                repr(value) if digits < limit else f"<an integer of about {int(digits) + 1} digits>"
+            )
         elif isinstance(value, float | str):
             text = repr(value)
         elif isinstance(value, bytes | bytearray):
@@ -81,7 +83,9 @@ def shown_key(key: object, limit: int = MAX_SHOWN) -> str:
 def _escape(text: str) -> str:
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
 
 
 def _cut(text: str, limit: int) -> str:
@@ -121,7 +125,9 @@ def _constant(name: str) -> Any:
 
 def _number(text: str) -> Any:
     if len(text) > MAX_NUMBER_DIGITS:
-        raise _Rejected(f"a number of {len(text)} characters is too long (at most {MAX_NUMBER_DIGITS})")
+        raise _Rejected(
+            f"a number of {len(text)} characters is too long (at most {MAX_NUMBER_DIGITS})"
+        )
     return None
 
 
@@ -153,7 +159,11 @@ def loads(text: str | bytes | bytearray, *, what: str = "input") -> Any:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InputProblems(
-                [FieldProblem("", f"{what} is not UTF-8 text (invalid byte at position {exc.start})")]
+                [
+                    FieldProblem(
+                        "", f"{what} is not UTF-8 text (invalid byte at position {exc.start})"
+                    )
+                ]
             ) from None
     if text.startswith(_BOM):
         text = text[1:]

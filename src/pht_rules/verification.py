@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from pht_rules.assessment import NO_RULE_MATCHED
 from pht_rules.domain import Abstraction, Region, Value
-from pht_rules.errors import RuleConflictError
 from pht_rules.engine import durable_available
+from pht_rules.errors import RuleConflictError
 from pht_rules.evaluator import Evaluator
 from pht_rules.invariants import INVARIANTS, Invariant
 from pht_rules.ruleset import Profile, RuleSet

@@ -37,6 +37,7 @@ from pht_rules.errors import PatientStateError
 from pht_rules.fields import FieldSpec, input_fields
 from pht_rules.invariants import Advice, Finding, Violation
 from pht_rules.models import PatientState, parse_state
+from pht_rules.plausibility import DERIVED_FROM
 from pht_rules.ruleset import RuleSet
 from pht_rules.testing._rules import ProfileLike, params_of, rules_of
 
@@ -122,13 +123,15 @@ class RelationContext:
 
     @cached_property
     def reads(self) -> dict[str, frozenset[str]]:
-        """For each decision, every input field it reads, directly or through its dependencies."""
+        """For each decision, every input field it reads, directly, through its dependencies, or
+        as the source of an answer derived when unknown (a rest-pain score for pain at rest)."""
         out: dict[str, frozenset[str]] = {}
 
         def closure(decision_id: str) -> frozenset[str]:
             if decision_id not in out:
                 d = self.ruleset.decision(decision_id)
                 fields = set(input_fields_of(d))
+                fields |= {DERIVED_FROM[f] for f in fields if f in DERIVED_FROM}
                 for dep in d.depends_on:
                     fields |= closure(dep)
                 out[decision_id] = frozenset(fields)

@@ -19,6 +19,7 @@ has a repr that shows how it was built.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -28,6 +29,7 @@ from hypothesis import strategies as st
 from pht_rules.domain import thresholds
 from pht_rules.fields import FieldSpec, input_fields
 from pht_rules.models import PatientState
+from pht_rules.plausibility import MIN_WEEKS_TO_COMPLETE, WEEKS_PER_YEAR
 from pht_rules.ruleset import Profile, RuleSet
 from pht_rules.testing._rules import ProfileLike, options, params_of, rules_of, unwrap
 
@@ -113,9 +115,16 @@ def make_consistent(data: dict[str, Any]) -> dict[str, Any]:
             ld["programme_completed"] = False
     if ld["programme_completed"] is True and ld["current_phase"] in ("isometric", "heavy-load"):
         ld["programme_completed"] = False
-    duration, weeks = data["symptom_duration_weeks"], ld["weeks_adherent_loading"]
-    if duration is not None and weeks is not None and weeks > duration:
-        ld["weeks_adherent_loading"] = duration
+    age, duration = data["age_years"], data["symptom_duration_weeks"]
+    if age is not None and duration is not None and duration > (age + 1) * WEEKS_PER_YEAR:
+        data["symptom_duration_weeks"] = duration = math.floor((age + 1) * WEEKS_PER_YEAR)
+    if duration is not None:
+        for name in ("weeks_adherent_loading", "weeks_in_phase"):
+            if ld[name] is not None and ld[name] > duration:
+                ld[name] = duration
+    weeks = ld["weeks_adherent_loading"]
+    if ld["programme_completed"] is True and weeks is not None and weeks < MIN_WEEKS_TO_COMPLETE:
+        ld["programme_completed"] = False
     return data
 
 
