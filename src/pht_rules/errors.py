@@ -66,13 +66,23 @@ class FieldProblem:
         return f"{self.field_path or '<root>'}: {self.message}"
 
 
+_MAX_LISTED = 10
+
+
+def _listed(problems: Sequence[FieldProblem]) -> str:
+    """The first problems, then how many more: a message stays short whatever the input."""
+    shown = "; ".join(str(p) for p in problems[:_MAX_LISTED])
+    more = len(problems) - _MAX_LISTED
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
 class PatientStateError(PhtRulesError, ValueError):
     """The patient state is invalid. ``problems`` names every offending field; nothing is evaluated."""
 
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
         self.problems: tuple[FieldProblem, ...] = tuple(problems)
         n = len(self.problems)
-        detail = "; ".join(str(p) for p in self.problems)
+        detail = _listed(self.problems)
         super().__init__(f"invalid patient state ({n} problem{'s' if n != 1 else ''}): {detail}")
 
     @property
@@ -86,7 +96,7 @@ class ProfileError(PhtRulesError, ValueError):
 
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
         self.problems: tuple[FieldProblem, ...] = tuple(problems)
-        super().__init__("invalid profile: " + "; ".join(str(p) for p in self.problems))
+        super().__init__("invalid profile: " + _listed(self.problems))
 
 
 class EvaluationError(PhtRulesError):

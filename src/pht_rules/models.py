@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pht_rules import strict_json
 from pht_rules.errors import FieldProblem, PatientStateError
 from pht_rules.plausibility import contradictions
 
@@ -306,13 +307,23 @@ def parse_state(data: PatientState | Mapping[str, Any] | str | bytes) -> Patient
     if isinstance(data, PatientState):
         return data
     try:
-        if isinstance(data, str | bytes):
-            return PatientState.model_validate_json(data)
-        if not isinstance(data, Mapping):
+        # Strict reading first (duplicate keys, NaN, huge numbers, deep nesting, encoding;
+        # integral floats become integers), then the model.
+        if isinstance(data, str | bytes | bytearray):
+            raw = strict_json.loads(data, what="patient state")
+        elif isinstance(data, Mapping):
+            raw = strict_json.normalise(data)
+        else:
             raise PatientStateError(
-                [FieldProblem("", f"expected a JSON object, got {type(data).__name__}")]
+                [FieldProblem("", f"expected a JSON object, got {strict_json.shown(data)}")]
             )
-        return PatientState.model_validate(dict(data))
+        if not isinstance(raw, dict):
+            raise PatientStateError(
+                [FieldProblem("", f"expected a JSON object, got {strict_json.shown(raw)}")]
+            )
+        return PatientState.model_validate(raw)
+    except strict_json.InputProblems as exc:
+        raise PatientStateError(exc.problems) from None
     except ValidationError as exc:
         raise PatientStateError(list(_problems_from(exc))) from None
 
@@ -323,17 +334,12 @@ def _problems_from(exc: ValidationError) -> Iterator[FieldProblem]:
         if isinstance(cause, _Contradictions):
             yield from cause.problems
             continue
-        path = ".".join(str(p) for p in err["loc"])
+        path = strict_json.path_text(list(err["loc"]))
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown field"
         elif err["type"] == "json_invalid":
             message = f"not valid JSON ({message})"
         if "input" in err and err["type"] not in ("extra_forbidden", "missing"):
-            message += f" (got {_short_repr(err['input'])})"
-        yield FieldProblem(path, message)
-
-
-def _short_repr(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+            message += f" (got {strict_json.shown(err['input'])})"
+        yield FieldProblem(path, strict_json.shown_text(message))

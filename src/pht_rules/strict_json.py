@@ -73,6 +73,11 @@ def shown(value: object, limit: int = MAX_SHOWN) -> str:
     return _cut(_escape(text), limit)
 
 
+def shown_text(text: str, limit: int = 200) -> str:
+    """A message text made safe to print: unprintable characters escaped, cut at ``limit``."""
+    return _cut(_escape(text), limit)
+
+
 def shown_key(key: object, limit: int = MAX_SHOWN) -> str:
     """A key of a path in an error message: the text itself if plain, else escaped and cut."""
     if isinstance(key, str) and key.isprintable() and len(key) <= limit:
