@@ -12,7 +12,7 @@ from pht_rules._loader import load_rules
 from pht_rules.assessment import Assessment
 from pht_rules.evaluator import Evaluator
 from pht_rules.models import PatientState
-from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.ruleset import Profile, RuleSet, as_profile
 
 __all__ = ["evaluate", "load_rules", "patient_state_json_schema"]
 
@@ -45,10 +45,8 @@ def evaluate(
     the engine's lifetime use :class:`~pht_rules.Evaluator` directly.
     """
     ruleset = rules if rules is not None else _bundled()
-    if isinstance(profile, Profile):
-        key, name = profile.key(), profile.name
-    else:
-        key, name = tuple(sorted((profile or {}).items())), None
+    chosen = as_profile(profile if profile is not None else {})
+    key, name = chosen.key(), chosen.name
     ruleset.parameter_values(dict(key))  # validate before compiling anything
     with _lock:
         evaluator = _evaluator(ruleset, key, name)

@@ -49,7 +49,8 @@ from pht_rules.errors import (
 from pht_rules.evaluator import Evaluator
 from pht_rules.explain import render_explanation
 from pht_rules.models import PatientState
-from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.ruleset import Profile, RuleSet, read_profile
+from pht_rules.strict_json import shown_text
 from pht_rules.verification import verify
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INPUT, EXIT_RULES, EXIT_EVALUATION, EXIT_IO = range(7)
@@ -61,13 +62,30 @@ class _Fail(Exception):
         self.code = code
 
 
-def _read(path: str) -> str:
+def _read(path: str) -> bytes:
+    """The bytes of ``path`` (``-``: standard input); decoding is the strict reader's job, so a
+    file and a pipe give the same answer whatever the locale."""
     if path == "-":
-        return sys.stdin.read()
+        if sys.stdin.isatty():
+            print("pht-rules: reading JSON from standard input (end with Ctrl-D)", file=sys.stderr)
+        stream = getattr(sys.stdin, "buffer", None)
+        return stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _Fail(EXIT_IO, f"cannot read {path}: {exc.__class__.__name__}: {exc}") from None
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise _Fail(
+            EXIT_IO, f"cannot read {shown_text(path)}: {exc.__class__.__name__}: {exc.strerror}"
+        ) from None
+
+
+def _read_text(path: str) -> str:
+    """A text file (the source article), UTF-8 with or without a byte-order mark."""
+    try:
+        return _read(path).decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise _Fail(
+            EXIT_INPUT, f"{shown_text(path)} is not UTF-8 text (invalid byte at {exc.start})"
+        ) from None
 
 
 def _ruleset(args: argparse.Namespace) -> RuleSet:
@@ -77,16 +95,7 @@ def _ruleset(args: argparse.Namespace) -> RuleSet:
 def _profile(args: argparse.Namespace) -> Profile | None:
     if not getattr(args, "profile", None):
         return None
-    text = _read(args.profile)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _Fail(EXIT_INPUT, f"profile {args.profile} is not valid JSON: {exc}") from None
-    if isinstance(data, dict) and "overrides" in data:
-        return Profile(overrides=data["overrides"], name=data.get("name"))
-    if isinstance(data, dict):
-        return Profile(overrides=data, name=Path(args.profile).stem)
-    raise _Fail(EXIT_INPUT, f"profile {args.profile} must be a JSON object")
+    return read_profile(_read(args.profile), default_name=Path(args.profile).stem)
 
 
 def _evaluate(args: argparse.Namespace) -> Any:
@@ -189,7 +198,7 @@ def _write(path: str | None, text: str) -> None:
 def cmd_audit(args: argparse.Namespace) -> int:
     ruleset = _ruleset(args)
     sections = read_source_sections(args.rules or bundled_rules())
-    source_text = _read(args.source) if args.source else None
+    source_text = _read_text(args.source) if args.source else None
     report = audit(
         ruleset,
         profile=_profile(args),
@@ -422,6 +431,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (documented in this module's docstring)."""
+    for stream in (sys.stdout, sys.stderr):
+        # Whatever the locale: a character the terminal cannot show is escaped, never a crash.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)

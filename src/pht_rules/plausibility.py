@@ -105,10 +105,7 @@ class Derived:
         return f"{self.field} = {str(self.value).lower()} (derived: {self.reason})"
 
 
-DERIVED_FROM = {
-    "symptoms.pain_at_rest": "symptoms.pain_at_rest_nrs",
-    "symptoms.pain_when_running": "symptoms.minutes_into_run_before_pain",
-}
+DERIVED_FROM = {"symptoms.pain_at_rest": "symptoms.pain_at_rest_nrs"}
 """Each answer that :func:`derivations` can fill in, and the field it follows from."""
 
 
@@ -126,15 +123,6 @@ def derivations(s: PatientState) -> tuple[Derived, ...]:
                 True,
                 "symptoms.pain_at_rest_nrs",
                 f"rest pain scored {nrs}/10",
-            )
-        )
-    if sy.pain_when_running is None and sy.minutes_into_run_before_pain is not None:
-        out.append(
-            Derived(
-                "symptoms.pain_when_running",
-                True,
-                "symptoms.minutes_into_run_before_pain",
-                f"pain starts {sy.minutes_into_run_before_pain} min into a run",
             )
         )
     return tuple(out)

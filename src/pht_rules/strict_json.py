@@ -166,7 +166,9 @@ def loads(text: str | bytes | bytearray, *, what: str = "input") -> Any:
             raise InputProblems(
                 [
                     FieldProblem(
-                        "", f"{what} is not UTF-8 text (invalid byte at position {exc.start})"
+                        "",
+                        f"{what} is not valid JSON: not UTF-8 text (invalid byte at position "
+                        f"{exc.start})",
                     )
                 ]
             ) from None
@@ -187,7 +189,7 @@ def loads(text: str | bytes | bytearray, *, what: str = "input") -> Any:
             [
                 FieldProblem(
                     "",
-                    f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                    f"{what} is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                 )
             ]
         ) from None

@@ -119,16 +119,11 @@ def test_rest_pain_score_means_pain_at_rest_shown_as_derived() -> None:
 
 
 def test_derivations() -> None:
-    """A positive rest score means rest pain; run-pain minutes mean pain when running; a zero
-    score is never read as "no"; nothing is derived over an answer given."""
-    state = pht_rules.parse_state(
-        {"symptoms": {"pain_at_rest_nrs": 2, "minutes_into_run_before_pain": 25}}
-    )
+    """A positive rest score means rest pain; a zero score is never read as "no"; nothing is
+    derived over an answer given."""
+    state = pht_rules.parse_state({"symptoms": {"pain_at_rest_nrs": 2}})
     found = {d.field: (d.value, d.source) for d in derivations(state)}
-    assert found == {
-        "symptoms.pain_at_rest": (True, "symptoms.pain_at_rest_nrs"),
-        "symptoms.pain_when_running": (True, "symptoms.minutes_into_run_before_pain"),
-    }
+    assert found == {"symptoms.pain_at_rest": (True, "symptoms.pain_at_rest_nrs")}
     assert derivations(pht_rules.parse_state({"symptoms": {"pain_at_rest_nrs": 0}})) == ()
     answered = pht_rules.parse_state({"symptoms": {"pain_at_rest": True, "pain_at_rest_nrs": 4}})
     assert derivations(answered) == ()

@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pht_rules import __version__
+from pht_rules import __version__, strict_json
 from pht_rules._loader import load_rules
 from pht_rules.errors import PhtRulesError
 from pht_rules.evaluator import Evaluator
@@ -139,20 +139,21 @@ async def _read_json(request: Request, limit: int) -> Any:
     if not body:
         raise _Reject(400, [FhirProblem("the request body is empty", code="required")], "empty")
     try:
-        return json.loads(body, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
-        where = ""
-        if isinstance(exc, json.JSONDecodeError):
-            where = f" at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        # Strict: a key given twice, NaN, huge numbers, deep nesting and bad UTF-8 are refused.
+        return strict_json.loads(body, what="the request body")
+    except strict_json.InputProblems as exc:
         raise _Reject(
             400,
-            [FhirProblem(f"the request body is not valid JSON{where}", code="structure")],
+            [
+                FhirProblem(
+                    str(p) if p.field_path else p.message,
+                    expression=p.field_path or None,
+                    code="structure",
+                )
+                for p in exc.problems
+            ],
             "json",
         ) from None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _too_large(limit: int) -> _Reject:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pht_rules.errors import ProfileError
+from pht_rules.ruleset import read_profile
 from pht_rules.service.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_PORT,
@@ -112,10 +113,11 @@ def settings_from_args(args: argparse.Namespace) -> ServiceSettings:
         raise ValueError("--insecure-no-auth is for local demos: it only listens on loopback")
     profile: dict[str, int] = {}
     if args.profile:
-        loaded = json.loads(Path(args.profile).read_text(encoding="utf-8"))
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{args.profile}: a profile is a JSON object of parameter values")
-        profile = loaded
+        try:
+            loaded = read_profile(Path(args.profile).read_bytes())
+        except ProfileError as exc:
+            raise ValueError(f"{args.profile}: {exc}") from None
+        profile = dict(loaded.overrides)
     settings = ServiceSettings(
         host=args.host,
         port=args.port,
