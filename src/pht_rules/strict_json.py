@@ -105,7 +105,7 @@ def path_text(parts: tuple[object, ...] | list[object]) -> str:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + shown_key(part)
-    return out
+    return _cut(out, 4 * MAX_SHOWN)
 
 
 class _Object(dict[str, Any]):
