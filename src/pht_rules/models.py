@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pht_rules import strict_json
 from pht_rules.errors import FieldProblem, PatientStateError
-from pht_rules.plausibility import contradictions
+from pht_rules.plausibility import MIN_WEEKS_TO_COMPLETE, contradictions
 
 Onset = Literal["gradual", "sudden"]
 PainSite = Literal["ischial-tuberosity", "elsewhere"]
@@ -98,10 +98,31 @@ class Presentation(BaseModel):
     )
 
 
+def _when(field: str, value: object, then: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema ``if``/``then``: when ``field`` is given as ``value``, ``then`` holds."""
+    return {
+        "if": {"properties": {field: {"const": value}}, "required": [field]},
+        "then": {"properties": then},
+    }
+
+
+_NULL: dict[str, Any] = {"type": "null"}
+
+
 class Symptoms(BaseModel):
     """Pain now: at rest, in daily activities, and when running."""
 
-    model_config = _MODEL_CONFIG
+    # The cross-field checks JSON Schema can state (pht_rules.plausibility has them all).
+    model_config = ConfigDict(
+        **_MODEL_CONFIG,
+        json_schema_extra={
+            "allOf": [
+                _when("pain_at_rest", False, {"pain_at_rest_nrs": {"enum": [0, None]}}),
+                _when("pain_at_rest", True, {"pain_at_rest_nrs": {"not": {"const": 0}}}),
+                _when("pain_when_running", False, {"minutes_into_run_before_pain": _NULL}),
+            ]
+        },
+    )
 
     pain_at_rest: bool | None = _field(
         "Pain at rest", "Is there pain at rest?", "true: the pain is present at rest."
@@ -198,7 +219,33 @@ class TrainingLoad(BaseModel):
 class LoadingHistory(BaseModel):
     """Where the patient is in the staged loading programme, and how it is going."""
 
-    model_config = _MODEL_CONFIG
+    model_config = ConfigDict(
+        **_MODEL_CONFIG,
+        json_schema_extra={
+            "allOf": [
+                _when(
+                    "current_phase",
+                    "not-started",
+                    {
+                        "weeks_in_phase": _NULL,
+                        "exercise_pain_nrs": _NULL,
+                        "pain_settled_next_day": _NULL,
+                        "programme_completed": {"not": {"const": True}},
+                    },
+                ),
+                _when(
+                    "programme_completed",
+                    True,
+                    {
+                        "current_phase": {"not": {"enum": ["isometric", "heavy-load"]}},
+                        "weeks_adherent_loading": {
+                            "anyOf": [_NULL, {"minimum": MIN_WEEKS_TO_COMPLETE}]
+                        },
+                    },
+                ),
+            ]
+        },
+    )
 
     current_phase: LoadingPhase | None = _field(
         "Current loading phase",
@@ -265,7 +312,13 @@ class TreatmentsTried(BaseModel):
 
 
 class PatientState(BaseModel):
-    """One patient at one consultation: the input to :func:`pht_rules.evaluate`."""
+    """One patient at one consultation: the input to :func:`pht_rules.evaluate`.
+
+    Besides the checks stated in this schema, answers that contradict each other are refused:
+    symptom_duration_weeks longer than the patient has lived ((age_years + 1) x 52.18 weeks), and
+    loading.weeks_adherent_loading or loading.weeks_in_phase longer than symptom_duration_weeks.
+    A positive symptoms.pain_at_rest_nrs with symptoms.pain_at_rest unknown means pain at rest.
+    """
 
     model_config = _MODEL_CONFIG
 
