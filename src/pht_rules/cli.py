@@ -20,9 +20,11 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,30 @@ def _read_text(path: str) -> str:
         raise _Fail(
             EXIT_INPUT, f"{shown_text(path)} is not UTF-8 text (invalid byte at {exc.start})"
         ) from None
+
+
+def show_progress() -> bool:
+    """Whether to draw progress bars: on a terminal only, never on a pipe or in CI."""
+    if os.environ.get("CI") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def _progress(what: str, decisions: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on standard error over ``decisions`` steps, if :func:`show_progress`."""
+    if not show_progress():
+        yield lambda _decision: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=decisions, desc=what, unit="decision", file=sys.stderr, leave=False) as bar:
+
+        def step(decision: str) -> None:
+            bar.set_postfix_str(decision, refresh=False)
+            bar.update(1)
+
+        yield step
 
 
 def _ruleset(args: argparse.Namespace) -> RuleSet:
@@ -221,7 +247,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     ruleset = _ruleset(args)
     profile = _profile(args)
-    report = verify(ruleset, profile, cross_check_engine=not args.no_engine_check)
+    with _progress("verify", len(ruleset.decisions)) as step:
+        report = verify(
+            ruleset, profile, cross_check_engine=not args.no_engine_check, progress=step
+        )
     if args.format == "json":
         print(json.dumps(verification_json(report), indent=2))
     else:
@@ -275,7 +304,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         b = Side(_label(ruleset, profile), ruleset, profile)
     a.params()  # validate the profile against both sides before any work
     b.params()
-    report = diff(a, b, behaviour=not args.structural_only)
+    with _progress("diff", len(b.ruleset.decisions)) as step:
+        report = diff(a, b, behaviour=not args.structural_only, progress=step)
     if args.format == "json":
         print(json.dumps(diff_json(report), indent=2, ensure_ascii=False))
     else:
@@ -350,16 +380,22 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_evaluate if name == "evaluate" else cmd_explain)
 
     p = sub.add_parser("schema", help="JSON Schema of the input and output")
-    p.add_argument("which", nargs="?", choices=("input", "output", "both"), default="both")
+    p.add_argument(
+        "which",
+        nargs="?",
+        choices=("input", "output", "both"),
+        default="both",
+        help="the schema of the patient state (input), the assessment (output) or both (default)",
+    )
     p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("rules", help="list the rules with their citations")
     with_rules(p)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     p.set_defaults(func=cmd_rules)
 
     p = sub.add_parser("check", help="run clinical test cases (a file or a directory)")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH", help="a case file (YAML) or a directory of them")
     with_rules(p)
     _engine_argument(p)
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
@@ -373,7 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
     with_rules(p)
     p.add_argument("--profile", metavar="FILE", help="list this profile's deviations")
     p.add_argument("--source", metavar="FILE", help="the source article's text, checked for drift")
-    p.add_argument("--format", choices=("markdown", "json", "html"), default="markdown")
+    p.add_argument(
+        "--format",
+        choices=("markdown", "json", "html"),
+        default="markdown",
+        help="report format (default markdown)",
+    )
     p.add_argument("--output", metavar="FILE", help="write the report here (default: stdout)")
     p.set_defaults(func=cmd_audit)
 
@@ -389,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not cross-check durable-rules against the reference interpreter",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser(
@@ -410,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON parameter overrides: alone, B is A under this profile; with directories, "
         "applied to both",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     p.add_argument("--structural-only", action="store_true", help="skip the behavioural diff")
     p.add_argument(
         "--fail-on-difference",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -105,8 +105,12 @@ def verify(
     *,
     invariants: Sequence[Invariant] = INVARIANTS,
     cross_check_engine: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> VerificationReport:
-    """Check ``ruleset`` exhaustively over its abstract domain; see the module docstring."""
+    """Check ``ruleset`` exhaustively over its abstract domain; see the module docstring.
+
+    ``progress``, if given, is called with each decision id once it is checked.
+    """
     started = time.perf_counter()
     reference = Evaluator(ruleset, profile=profile, engine="interpreter")
     # Without durable-rules (Python 3.13+) there is no second engine to cross-check.
@@ -122,6 +126,8 @@ def verify(
             if any(f.kind in ("conflict", "error") for f in check.findings):
                 failed.add(d.id)
             checks.append(check)
+            if progress is not None:
+                progress(d.id)
     finally:
         reference.close()
         if compiled is not None:
