@@ -258,7 +258,9 @@ def test_cli_verify_on_the_shipped_rules_exits_0(
     """``pht-rules verify`` prints the report and exits 0 (reusing this module's full run)."""
     calls: list[tuple[Any, ...]] = []
 
-    def fake(ruleset: RuleSet, profile: Any, *, cross_check_engine: bool) -> VerificationReport:
+    def fake(
+        ruleset: RuleSet, profile: Any, *, cross_check_engine: bool, progress: Any = None
+    ) -> VerificationReport:
         calls.append((ruleset.name, profile, cross_check_engine))
         return shipped_report
 
