@@ -153,7 +153,7 @@ def test_shrinks_to_a_readable_minimal_patient() -> None:
     minimal = find(
         patient_states(clear_screen=True),
         lambda s: pht_rules.evaluate(s, rules=RULES).decision("running").outcome == "restricted",
-        settings=settings(max_examples=2000, database=None),
+        settings=settings(max_examples=2000, database=None, deadline=None),
     )
     data = minimal.model_dump(exclude_none=True)
     assert {k: v for k, v in data.items() if v} == {

@@ -107,7 +107,8 @@ def test_usage_lines_are_the_parser_s(monkeypatch: pytest.MonkeyPatch) -> None:
         for match in usage.finditer(_text(path)):
             seen += 1
             name = f" {match.group(1)}" if match.group(1) in _subcommands() else ""
-            assert match.group(0) + "\n" == parsers[name].format_usage(), path.name
+            # Compared word by word: Python versions wrap usage lines differently.
+            assert match.group(0).split() == parsers[name].format_usage().split(), path.name
     assert seen >= 2
 
 

@@ -115,16 +115,30 @@ def make_consistent(data: dict[str, Any]) -> dict[str, Any]:
             ld["programme_completed"] = False
     if ld["programme_completed"] is True and ld["current_phase"] in ("isometric", "heavy-load"):
         ld["programme_completed"] = False
+    if ld["programme_completed"] is True:
+        weeks = ld["weeks_adherent_loading"]
+        if weeks is not None and weeks < MIN_WEEKS_TO_COMPLETE:
+            ld["weeks_adherent_loading"] = MIN_WEEKS_TO_COMPLETE  # completing takes some weeks
     age, duration = data["age_years"], data["symptom_duration_weeks"]
-    if age is not None and duration is not None and duration > (age + 1) * WEEKS_PER_YEAR:
-        data["symptom_duration_weeks"] = duration = math.floor((age + 1) * WEEKS_PER_YEAR)
+    lifetime = None if age is None else math.floor((age + 1) * WEEKS_PER_YEAR)
     if duration is not None:
+        # Loading weeks fit inside the symptom duration: lengthen it (within the patient's
+        # lifetime), else shorten them.
+        longest = max(ld["weeks_adherent_loading"] or 0, ld["weeks_in_phase"] or 0)
+        duration = max(duration, min(longest, lifetime if lifetime is not None else longest))
+        if lifetime is not None:
+            duration = min(duration, lifetime)
+        data["symptom_duration_weeks"] = duration
         for name in ("weeks_adherent_loading", "weeks_in_phase"):
             if ld[name] is not None and ld[name] > duration:
                 ld[name] = duration
-    weeks = ld["weeks_adherent_loading"]
-    if ld["programme_completed"] is True and weeks is not None and weeks < MIN_WEEKS_TO_COMPLETE:
-        ld["programme_completed"] = False
+        weeks = ld["weeks_adherent_loading"]
+        if (
+            ld["programme_completed"] is True
+            and weeks is not None
+            and weeks < MIN_WEEKS_TO_COMPLETE
+        ):
+            ld["programme_completed"] = False
     return data
 
 
