@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 import pht_rules
-from pht_rules._loader import bundled_rules
+from pht_rules.audit.verify import VerificationReport, verify
 from pht_rules.engine import durable_available
+from pht_rules.loading import bundled_rules
 from pht_rules.testing.budget import PROFILE_ENV
-from pht_rules.verification import VerificationReport, verify
 
 QUICK_BUDGET = "100"
 """Examples per property (at weight 1) in the default run; ``--thorough`` uses ``ci`` (300)."""

@@ -2,7 +2,7 @@
 """Differential checks: the durable-rules engine and the reference interpreter agree.
 
 On generated patients (under generated profiles too), and exhaustively over the rule set's exact
-finite domain (:class:`pht_rules.domain.Abstraction`); and the check reports a disagreement when
+finite domain (:class:`pht_rules.audit.abstraction.Abstraction`); and the check reports a disagreement when
 there is one. Only where durable-rules imports (CI runs these on 3.11).
 
 The whole-domain agreement in the quick run comes from the session's one verification pass
@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import pht_rules
 from pht_rules import Assessment, PatientState, Profile, RuleSet
+from pht_rules.audit.verify import VerificationReport
 from pht_rules.engine import durable_available
 from pht_rules.testing import (
     assessment_differences,
@@ -29,7 +30,6 @@ from pht_rules.testing import (
     patient_states,
     profiles,
 )
-from pht_rules.verification import VerificationReport
 
 pytestmark = pytest.mark.skipif(
     not durable_available(),

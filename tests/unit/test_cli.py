@@ -205,7 +205,7 @@ def test_progress_bar_only_on_a_terminal(
     rules_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """verify draws a progress bar on a terminal, and nothing on a pipe or in CI."""
-    from pht_rules import cli
+    from pht_rules.cli import commands as cli
     from tests.unit.test_verify import keep_only
 
     rules = str(keep_only(rules_copy, "irritability"))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from pht_rules import RuleSet
+from pht_rules.audit.verify import VerificationReport
 from pht_rules.cli import build_parser
-from pht_rules.verification import VerificationReport
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted([ROOT / "README.md", ROOT / "CHANGELOG.md", *(ROOT / "docs").glob("*.md")])

@@ -20,11 +20,11 @@ pytest.importorskip(
 )
 
 from pht_rules import EvaluationError, Evaluator, RuleSet
-from pht_rules._compiler import compile_condition
-from pht_rules._durable import DurableEngine
-from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth
-from pht_rules.engine import InterpreterEngine
-from pht_rules.interpreter import truth
+from pht_rules.definitions.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth
+from pht_rules.engine._compiler import compile_condition
+from pht_rules.engine._durable import DurableEngine
+from pht_rules.engine.interface import InterpreterEngine
+from pht_rules.engine.interpreter import truth
 from tests.helpers import EXAMPLES, complete_patient
 
 A = Compare("symptoms.pain_at_rest", "is", True)
@@ -102,10 +102,10 @@ def test_no_threads_are_started(ruleset: RuleSet) -> None:
 
 def test_engine_rebuilds_after_a_failure(ruleset: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
     """An engine error mid-evaluation is reported, and the next evaluation is correct."""
-    import pht_rules._durable as durable
+    import pht_rules.engine._durable as durable
 
-    engine = DurableEngine(ruleset, ruleset.defaults)
-    reference = InterpreterEngine(ruleset, ruleset.defaults)
+    engine = DurableEngine(ruleset.resolved())
+    reference = InterpreterEngine(ruleset.resolved())
     snapshot = {"symptoms.pain_at_rest": True}
     real = durable.dre.complete_and_start_action
 

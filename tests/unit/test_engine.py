@@ -10,12 +10,13 @@ import pytest
 
 import pht_rules
 from pht_rules import EngineUnavailableError, Evaluator, RuleSet
-from pht_rules import engine as engine_module
-from pht_rules.cli import version_text
-from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth
+from pht_rules.cli.commands import version_text
+from pht_rules.definitions.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth
 from pht_rules.engine import create_engine, durable_available, resolve_engine
-from pht_rules.explain import render_explanation
-from pht_rules.interpreter import truth, undecided_fields, witness
+from pht_rules.engine import interface as engine_module
+from pht_rules.engine.interpreter import truth, undecided_fields, witness
+from pht_rules.errors import UsageError
+from pht_rules.evaluation.explanation import render_explanation
 from tests.helpers import complete_patient
 
 A = Compare("symptoms.pain_at_rest", "is", True)
@@ -52,9 +53,9 @@ def test_witness_and_undecided_fields() -> None:
 
 def test_unknown_engine_name(ruleset: RuleSet) -> None:
     """Asking for an engine that does not exist is a clear library error."""
-    with pytest.raises(EngineUnavailableError, match="unknown engine 'drools'"):
-        create_engine("drools", ruleset, ruleset.defaults)  # type: ignore[arg-type]
-    with pytest.raises(EngineUnavailableError, match="choose 'auto', 'durable' or 'interpreter'"):
+    with pytest.raises(UsageError, match="unknown engine 'drools'"):
+        create_engine("drools", ruleset.resolved())  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="choose 'auto', 'durable' or 'interpreter'"):
         Evaluator(ruleset, engine="drools")  # type: ignore[arg-type]
 
 

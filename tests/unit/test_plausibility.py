@@ -10,7 +10,7 @@ import pytest
 
 import pht_rules
 from pht_rules import PatientStateError, RuleSet
-from pht_rules.plausibility import MIN_WEEKS_TO_COMPLETE, derivations
+from pht_rules.patient.plausibility import MIN_WEEKS_TO_COMPLETE, derivations
 from tests.helpers import complete_patient
 
 

@@ -20,8 +20,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pht_rules.errors import ProfileError
-from pht_rules.ruleset import read_profile
+from pht_rules.definitions.ruleset import read_profile
+from pht_rules.errors import ProfileError, UsageError
 from pht_rules.service.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_PORT,
@@ -107,16 +107,16 @@ def settings_from_args(args: argparse.Namespace) -> ServiceSettings:
     for spec in args.trusted_issuer:
         iss, sep, jwks = spec.partition("=")
         if not sep or not iss or not jwks:
-            raise ValueError(f"--trusted-issuer {spec!r}: expected ISS=JWKS_FILE_OR_URL")
+            raise UsageError(f"--trusted-issuer {spec!r}: expected ISS=JWKS_FILE_OR_URL")
         issuers.append(TrustedIssuer(iss, jwks))
     if args.insecure_no_auth and not _is_loopback(args.host):
-        raise ValueError("--insecure-no-auth is for local demos: it only listens on loopback")
+        raise UsageError("--insecure-no-auth is for local demos: it only listens on loopback")
     profile: dict[str, int] = {}
     if args.profile:
         try:
             loaded = read_profile(Path(args.profile).read_bytes())
         except ProfileError as exc:
-            raise ValueError(f"{args.profile}: {exc}") from None
+            raise UsageError(f"{args.profile}: {exc}") from None
         profile = dict(loaded.overrides)
     settings = ServiceSettings(
         host=args.host,

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: MIT
+"""Rule engines: which rules of a stage are TRUE for a snapshot.
+
+The interface and the reference interpreter; the durable-rules adapter and its compiler are
+private and reached through :func:`create_engine`.
+"""
+
+from pht_rules.engine.interface import (
+    ENGINE_NAMES,
+    EngineName,
+    InterpreterEngine,
+    ResolvedEngine,
+    RuleEngine,
+    create_engine,
+    durable_available,
+    durable_import_error,
+    engine_description,
+    resolve_engine,
+)
+
+__all__ = [
+    "ENGINE_NAMES",
+    "EngineName",
+    "InterpreterEngine",
+    "ResolvedEngine",
+    "RuleEngine",
+    "create_engine",
+    "durable_available",
+    "durable_import_error",
+    "engine_description",
+    "resolve_engine",
+]
