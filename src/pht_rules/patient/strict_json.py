@@ -23,7 +23,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pht_rules.errors import FieldProblem
+from pht_rules.errors import FieldProblem, ProblemsError
 
 __all__ = [
     "MAX_DEPTH",
@@ -50,12 +50,9 @@ MAX_SHOWN = 60
 _BOM = "\ufeff"
 
 
-class InputProblems(ValueError):
-    """Problems found while reading input; the caller wraps them in its own library error."""
-
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
+class InputProblems(ProblemsError[FieldProblem], ValueError):
+    """Problems found while reading input strictly; callers usually re-raise them as their own
+    error (:class:`~pht_rules.errors.PatientStateError`, :class:`~pht_rules.errors.ProfileError`)."""
 
 
 def shown(value: object, limit: int = MAX_SHOWN) -> str:
