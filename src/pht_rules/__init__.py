@@ -17,11 +17,11 @@ from pht_rules.errors import (
     RuleConflictError,
     RuleFileError,
 )
-from pht_rules.evaluation import (
+from pht_rules.evaluation import Evaluator, evaluate, patient_state_json_schema
+from pht_rules.evaluation.assessment import (
     Assessment,
     Citation,
     DecisionResult,
-    Evaluator,
     Evidence,
     GuidelineGap,
     InformationNeed,
@@ -29,8 +29,6 @@ from pht_rules.evaluation import (
     RuleHit,
     RuleSetInfo,
     assessment_json_schema,
-    evaluate,
-    patient_state_json_schema,
 )
 from pht_rules.loading import load_rules
 from pht_rules.patient import PatientState, parse_state
