@@ -15,7 +15,7 @@ import pytest
 import pht_rules
 from pht_rules import PatientStateError, ProfileError, RuleFileError
 from pht_rules.audit.cases import load_cases
-from pht_rules.cli import EXIT_INPUT, EXIT_OK, EXIT_RULES, main
+from pht_rules.cli.commands import EXIT_INPUT, EXIT_OK, EXIT_RULES, main
 from tests.helpers import EXAMPLES
 
 EXAMPLE = EXAMPLES / "less-irritable-marathoner.json"
