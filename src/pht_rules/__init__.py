@@ -8,6 +8,13 @@ output suggests; a clinician decides.
 
 from pht_rules._version import __version__ as __version__
 from pht_rules.definitions import Decision, Parameter, Profile, Rule, RuleSet
+from pht_rules.episodes import (
+    Episode,
+    EpisodeAssessment,
+    EpisodeError,
+    evaluate_episode,
+    parse_episode,
+)
 from pht_rules.errors import (
     EngineUnavailableError,
     EvaluationError,
@@ -39,6 +46,9 @@ __all__ = [
     "Decision",
     "DecisionResult",
     "EngineUnavailableError",
+    "Episode",
+    "EpisodeAssessment",
+    "EpisodeError",
     "EvaluationError",
     "Evaluator",
     "Evidence",
@@ -59,7 +69,9 @@ __all__ = [
     "RuleSetInfo",
     "assessment_json_schema",
     "evaluate",
+    "evaluate_episode",
     "load_rules",
+    "parse_episode",
     "parse_state",
     "patient_state_json_schema",
 ]

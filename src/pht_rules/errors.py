@@ -10,7 +10,8 @@ Every error the library raises sits under one root::
     │   ├── ProfileError (also ValueError)       a parameter profile names an unknown parameter or a bad value
     │   ├── PatientStateError (also ValueError)  the input patient state is invalid (lists every problem)
     │   ├── InputProblems (also ValueError)      JSON text or a value cannot be read strictly (patient.strict_json)
-    │   └── FhirInputError (also ValueError)     a FHIR resource cannot be read as input (pht_rules.fhir)
+    │   ├── FhirInputError (also ValueError)     a FHIR resource cannot be read as input (pht_rules.fhir)
+    │   └── EpisodeError (also ValueError)       an episode of care is invalid (pht_rules.episodes)
     ├── EvaluationError                      a valid state could not be evaluated
     │   ├── RuleConflictError                two rules disagree where the decision's hit policy forbids it
     │   └── EngineUnavailableError           the engine asked for cannot run here (durable-rules missing)
