@@ -16,6 +16,7 @@ import pytest
 
 import pht_rules
 from pht_rules.audit.cases import CaseRunner, ClinicalCase, load_cases
+from pht_rules.engine import durable_available
 
 CASE_DIR = Path(__file__).parent / "cases"
 CASES: list[ClinicalCase] = load_cases(CASE_DIR)
@@ -42,6 +43,8 @@ def _expected_pairs(case: ClinicalCase) -> set[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def durable_runner() -> Iterator[CaseRunner]:
+    if not durable_available():
+        pytest.skip("durable-rules does not import on this Python; CI runs these cases on 3.11")
     runner = CaseRunner(RULES, engine="durable")
     try:
         yield runner

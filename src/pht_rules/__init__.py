@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """pht_rules: clinical decision support for proximal hamstring tendinopathy.
 
-Declarative, cited guideline rules evaluated by durable-rules over a typed patient state. The
+Declarative, cited guideline rules evaluated by durable-rules (or, where it does not install, the
+reference interpreter, which gives identical answers) over a typed patient state. The
 output suggests; a clinician decides.
 """
 
@@ -15,6 +16,7 @@ from pht_rules.episodes import (
     parse_episode,
 )
 from pht_rules.errors import (
+    EngineUnavailableError,
     EvaluationError,
     PatientStateError,
     PhtRulesError,
@@ -44,6 +46,7 @@ __all__ = [
     "Citation",
     "Decision",
     "DecisionResult",
+    "EngineUnavailableError",
     "Episode",
     "EpisodeAssessment",
     "EpisodeError",

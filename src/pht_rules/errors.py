@@ -9,10 +9,12 @@ Every error the library raises sits under one root::
     │   │   └── CaseFileError                    a clinical case file is unreadable or invalid
     │   ├── ProfileError (also ValueError)       a parameter profile names an unknown parameter or a bad value
     │   ├── PatientStateError (also ValueError)  the input patient state is invalid (lists every problem)
+    │   ├── InputProblems (also ValueError)      JSON text or a value cannot be read strictly (patient.strict_json)
     │   ├── FhirInputError (also ValueError)     a FHIR resource cannot be read as input (pht_rules.fhir)
     │   └── EpisodeError (also ValueError)       an episode of care is invalid (pht_rules.episodes)
     ├── EvaluationError                      a valid state could not be evaluated
-    │   └── RuleConflictError                two rules disagree where the decision's hit policy forbids it
+    │   ├── RuleConflictError                two rules disagree where the decision's hit policy forbids it
+    │   └── EngineUnavailableError           the engine asked for cannot run here (durable-rules missing)
     ├── UsageError (also ValueError)         an argument or setting is invalid
     │   └── UsageTypeError (also TypeError)  an argument has the wrong type
     ├── UnknownIdError (also KeyError)       no decision or rule has the id asked for
@@ -37,6 +39,7 @@ from typing import ClassVar, Generic, TypeVar
 
 __all__ = [
     "CaseFileError",
+    "EngineUnavailableError",
     "EvaluationError",
     "FieldProblem",
     "PatientStateError",
@@ -91,6 +94,8 @@ class Problem:
 
 _P = TypeVar("_P", bound=Problem)
 
+_MAX_LISTED = 10
+
 
 class ProblemsError(PhtRulesError, Generic[_P]):
     """An error that lists every problem found (``problems``), so one run reports all of them.
@@ -104,7 +109,10 @@ class ProblemsError(PhtRulesError, Generic[_P]):
 
     def __init__(self, problems: Sequence[_P]) -> None:
         self.problems: tuple[_P, ...] = tuple(problems)
-        detail = "; ".join(str(p) for p in self.problems)
+        # The first problems, then how many more: a message stays short whatever the input.
+        detail = "; ".join(str(p) for p in self.problems[:_MAX_LISTED])
+        if len(self.problems) > _MAX_LISTED:
+            detail += f"; and {len(self.problems) - _MAX_LISTED} more"
         if self.summary is None:
             text = detail
         elif self.counted:
@@ -209,6 +217,11 @@ class UnknownIdError(PhtRulesError, KeyError):
 
 class EvaluationError(PhtRulesError):
     """A valid patient state could not be evaluated; no partial assessment is returned."""
+
+
+class EngineUnavailableError(EvaluationError):
+    """The engine asked for cannot run on this Python (``engine="durable"`` where durable-rules
+    does not import), or no engine has that name. ``engine="auto"`` never raises this."""
 
 
 class RuleConflictError(EvaluationError):

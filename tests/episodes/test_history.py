@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import pht_rules
 from pht_rules.episodes import EpisodeAssessment, evaluate_episode
 
@@ -84,17 +86,9 @@ def test_programme_completed_typed_without_adherent_loading_is_not_believed() ->
     )
     assert "fewer than the 3" in derived.basis
     assert result.visits[3].assessment.outcomes["escalation"] != "consider-surgical-opinion"
-    single = pht_rules.evaluate(
-        result.visits[3].evaluated_state.model_copy(update={"loading": done_loading(done)})
-    )
-    assert single.outcomes["escalation"] == "consider-surgical-opinion"
-
-
-def done_loading(st: dict[str, object]) -> pht_rules.PatientState:
-    """The typed loading history, as a single consultation would take it."""
-    return pht_rules.PatientState.model_validate(
-        {"loading": {**st["loading"], "weeks_adherent_loading": 0}}
-    ).loading  # type: ignore[dict-item]
+    # A single consultation no longer believes it either: it is a contradiction there.
+    with pytest.raises(pht_rules.PatientStateError, match="completing the three phases"):
+        pht_rules.evaluate({"loading": {**done["loading"], "weeks_adherent_loading": 0}})  # type: ignore[dict-item]
 
 
 def test_trend_against_baseline_with_provenance() -> None:

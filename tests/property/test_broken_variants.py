@@ -155,7 +155,9 @@ def test_unknown_read_as_no_is_caught(
     ev = broken("irritability.yaml", accept_unknown)
     states = less_irritable_patients(unanswered=0.3)
     with pytest.raises(SafetyViolation) as caught:
-        assert_invariants(ev, states, settings=kit_settings(3.0))
+        # A patient with rest pain unanswered and walking and sitting known to be pain-free is
+        # a small share of the picture: enough examples to meet one even at the quick budget.
+        assert_invariants(ev, states, settings=kit_settings(9.0))
     err = caught.value
     assert "INV-UNKNOWN-NOT-NO" in {v.invariant_id for v in err.violations}
     assert "pain_at_rest" not in err.case["state"]["symptoms"]

@@ -39,7 +39,6 @@ from pht_rules.testing.metamorphic import (
 )
 from pht_rules.testing.strategies import CLEAR_SCREEN
 
-EV = pht_rules.Evaluator()
 CTX = RelationContext.for_rules()
 CLEAR = CLEAR_SCREEN  # a typical presentation with a clear red-flag screen
 
@@ -66,11 +65,12 @@ def test_regression_stepping_back_from_plyometrics_waits_for_irritability() -> N
             "loading": {"current_phase": "plyometric", "pain_settled_next_day": False},
         }
     )
-    assert REL_UNKNOWN.check(EV.evaluate, state) == []
+    assert REL_UNKNOWN.check(pht_rules.evaluate, state) == []
     forgotten = with_values(state, {"symptoms.pain_on_sitting": None})
     assert forgotten is not None
     assert (
-        aggression(EV.evaluate(forgotten))["loading"] <= aggression(EV.evaluate(state))["loading"]
+        aggression(pht_rules.evaluate(forgotten))["loading"]
+        <= aggression(pht_rules.evaluate(state))["loading"]
     )
 
 
@@ -184,12 +184,12 @@ def reads_unknown_as_no(state: PatientState) -> dict[str, str]:
             data["symptoms"][key] = False
             if key == "pain_at_rest" and data["symptoms"]["pain_at_rest_nrs"] not in (None, 0):
                 data["symptoms"]["pain_at_rest_nrs"] = 0
-    return _shown(EV.evaluate(data))
+    return _shown(pht_rules.evaluate(data))
 
 
 def runs_through_pain(state: PatientState) -> dict[str, str]:
     """An app that promotes a 'stop' to restricted running once running pain reaches 7/10."""
-    a = EV.evaluate(state)
+    a = pht_rules.evaluate(state)
     pain = state.symptoms.pain_during_activity_nrs
     if a.decision("running").outcome == "stop" and pain is not None and pain >= 7:
         return _shown(a, running="restricted")
@@ -198,7 +198,7 @@ def runs_through_pain(state: PatientState) -> dict[str, str]:
 
 def stops_long_standing_runners(state: PatientState) -> dict[str, str]:
     """An app whose running advice (wrongly) depends on how long the symptoms have lasted."""
-    a = EV.evaluate(state)
+    a = pht_rules.evaluate(state)
     weeks = state.symptom_duration_weeks
     return _shown(a, running="stop") if weeks is not None and weeks > 100 else _shown(a)
 
@@ -210,7 +210,7 @@ class Flaky:
         self.calls = itertools.count()
 
     def __call__(self, state: PatientState) -> dict[str, str]:
-        a = EV.evaluate(state)
+        a = pht_rules.evaluate(state)
         return _shown(a, running="stop") if next(self.calls) % 2 else _shown(a)
 
 

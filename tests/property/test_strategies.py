@@ -32,7 +32,6 @@ from pht_rules.testing import (
 from pht_rules.testing.strategies import CLEAR_SCREEN
 
 RULES = pht_rules.load_rules()
-EV = pht_rules.Evaluator(RULES)
 FIXED = settings(max_examples=100, derandomize=True, database=None, deadline=None)
 
 
@@ -153,8 +152,8 @@ def test_shrinks_to_a_readable_minimal_patient() -> None:
     """The smallest clear-screen patient allowed to run answers exactly what running needs."""
     minimal = find(
         patient_states(clear_screen=True),
-        lambda s: EV.evaluate(s).decision("running").outcome == "restricted",
-        settings=settings(max_examples=2000, database=None),
+        lambda s: pht_rules.evaluate(s, rules=RULES).decision("running").outcome == "restricted",
+        settings=settings(max_examples=2000, database=None, deadline=None),
     )
     data = minimal.model_dump(exclude_none=True)
     assert {k: v for k, v in data.items() if v} == {
@@ -276,7 +275,7 @@ def test_irritable_picture(state: PatientState) -> None:
     """Pain at rest, walking or sitting; the rules call it irritable and stop running."""
     sy = state.symptoms
     assert True in (sy.pain_at_rest, sy.pain_on_walking, sy.pain_on_sitting)
-    a = EV.evaluate(state)
+    a = pht_rules.evaluate(state, rules=RULES)
     assert a.decision("irritability").outcome == "irritable"
     assert a.decision("running").outcome == "stop"
 
@@ -287,7 +286,7 @@ def test_less_irritable_picture(state: PatientState) -> None:
     """No daily-activity pain, late or no running pain; the rules call it less irritable."""
     sy = state.symptoms
     assert (sy.pain_at_rest, sy.pain_on_walking, sy.pain_on_sitting) == (False, False, False)
-    a = EV.evaluate(state)
+    a = pht_rules.evaluate(state, rules=RULES)
     assert a.decision("irritability").outcome == "less-irritable"
     assert a.decision("running").outcome in ("restricted", "graded-return")
 
@@ -297,7 +296,7 @@ def test_less_irritable_picture(state: PatientState) -> None:
 def test_red_flag_picture(state: PatientState) -> None:
     """At least one red flag; the rules refer and withhold running advice."""
     assert red_flags(state, RULES.defaults["adolescent_age_below"])
-    a = EV.evaluate(state)
+    a = pht_rules.evaluate(state, rules=RULES)
     assert a.decision("presentation").outcome in RED_FLAG_OUTCOMES
     assert a.decision("running").outcome == "withheld"
 
@@ -319,7 +318,7 @@ def test_recalcitrant_picture(state: PatientState) -> None:
     assert ld.programme_completed is True or (
         ld.weeks_adherent_loading is not None and ld.weeks_adherent_loading >= adequate
     )
-    outcome = EV.evaluate(state).decision("escalation").outcome
+    outcome = pht_rules.evaluate(state, rules=RULES).decision("escalation").outcome
     assert outcome in ("consider-adjuncts", "review-later", "consider-surgical-opinion") or (
         outcome == "undetermined"
     )
@@ -333,7 +332,7 @@ def test_inadequate_trial_picture(state: PatientState) -> None:
     assert ld.symptoms_improving is False and ld.programme_completed is False
     assert ld.weeks_adherent_loading is not None
     assert ld.weeks_adherent_loading < RULES.defaults["adequate_trial_weeks"]
-    assert EV.evaluate(state).decision("escalation").outcome == "not-indicated"
+    assert pht_rules.evaluate(state, rules=RULES).decision("escalation").outcome == "not-indicated"
 
 
 @FIXED
@@ -342,7 +341,7 @@ def test_unanswered_leaves_defining_answers_unknown(state: PatientState) -> None
     """With unanswered > 0, defining answers may be unknown, but never contradict the picture."""
     sy = state.symptoms
     assert True not in (sy.pain_at_rest, sy.pain_on_walking, sy.pain_on_sitting)
-    a = EV.evaluate(state)
+    a = pht_rules.evaluate(state, rules=RULES)
     if None in (sy.pain_at_rest, sy.pain_on_walking, sy.pain_on_sitting):
         assert a.decision("irritability").outcome == "undetermined"
 
@@ -366,7 +365,7 @@ def test_loading_phase_pictures(phase: str) -> None:
     def check(state: PatientState) -> None:
         assert state.loading.current_phase == phase
         if phase == "not-started":
-            assert EV.evaluate(state).decision("loading").outcome == "start"
+            assert pht_rules.evaluate(state, rules=RULES).decision("loading").outcome == "start"
 
     check()
 

@@ -65,8 +65,9 @@ def test_lying_content_length(server: Server, make_token: Callable[..., str]) ->
         (b"[" * 100_000 + b"]" * 100_000, None),
         (b"[]", "must be a JSON object"),
         (b'"text"', "must be a JSON object"),
+        (b'{"hook": "patient-view", "hook": "x"}', "hook: is given more than once"),
     ],
-    ids=["broken", "empty", "nan", "not-utf8", "too-deep", "array", "string"],
+    ids=["broken", "empty", "nan", "not-utf8", "too-deep", "array", "string", "duplicate-key"],
 )
 def test_malformed_bodies_are_400(
     content: bytes, words: str | None, client: httpx.Client, auth: Auth

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,20 +25,11 @@ from pht_rules.loading import bundled_rules, read_source_sections
 
 Edit = Callable[[str, Callable[[Any], None]], Path]
 
-# The source article itself is not copied into this repository: it is read from the project's
-# shared material beside the checkout (or from PHT_RULES_SOURCE_ARTICLE).
-# test_source_article_is_the_fingerprinted_one proves it is the text recorded in catalogue.yaml.
-ARTICLE_PATH = Path(
-    os.environ.get(
-        "PHT_RULES_SOURCE_ARTICLE",
-        Path(__file__).resolve().parents[3] / "shared/seed/proximal-hamstring-tendinopathy.txt",
-    )
-)
-if not ARTICLE_PATH.is_file():  # pragma: no cover - a broken checkout layout, said plainly
-    raise RuntimeError(
-        f"source article not found at {ARTICLE_PATH}; set PHT_RULES_SOURCE_ARTICLE to its path"
-    )
-ARTICLE = ARTICLE_PATH.read_text(encoding="utf-8")
+# The source article is not part of this repository. Drift detection is tested on a stand-in
+# article in the project's own words (tests/fixtures/article.txt, with the same section headings)
+# and a copy of the rules whose catalogue fingerprints that stand-in. CI checks the shipped
+# fingerprints against the real article (`pht-rules audit --source ...` in .ci/run).
+ARTICLE = (Path(__file__).resolve().parents[1] / "fixtures" / "article.txt").read_text("utf-8")
 
 RUN = "Can I run with proximal hamstring tendinopathy?"
 TREATMENT = "Treatment options"
@@ -51,8 +41,26 @@ def shipped() -> RuleSet:
 
 
 @pytest.fixture(scope="module")
-def report(shipped: RuleSet) -> AuditReport:
-    return audit(shipped, sections=read_source_sections(), source_text=ARTICLE)
+def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the bundled rules whose catalogue fingerprints the stand-in article."""
+    target = tmp_path_factory.mktemp("stand-in") / "rules"
+    target.mkdir()
+    for entry in bundled_rules().iterdir():
+        if entry.name.endswith(".yaml"):
+            target.joinpath(entry.name).write_text(entry.read_text("utf-8"), "utf-8")
+    path = target / "catalogue.yaml"
+    doc = yaml.safe_load(path.read_text("utf-8"))
+    headings = [s["heading"] for s in doc["source"]["sections"]]
+    doc["source"]["sections"] = [
+        {"heading": s.heading, "sha256": s.sha256} for s in fingerprint_sections(ARTICLE, headings)
+    ]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), "utf-8")
+    return target
+
+
+@pytest.fixture(scope="module")
+def report(stand_in: Path) -> AuditReport:
+    return audit(load_rules(stand_in), sections=read_source_sections(stand_in), source_text=ARTICLE)
 
 
 def _rule(doc: Any, rule_id: str) -> dict[str, Any]:
@@ -111,13 +119,24 @@ def test_parameter_table_with_provenance(report: AuditReport, shipped: RuleSet) 
     assert all(p.rules for p in report.parameters)
 
 
-def test_source_article_is_the_fingerprinted_one(shipped: RuleSet) -> None:
-    """The catalogue fingerprints every section its statements cite, and this copy matches."""
+def test_every_cited_section_is_fingerprinted(shipped: RuleSet) -> None:
+    """The shipped catalogue fingerprints exactly the sections its statements cite (CI checks
+    those fingerprints against the real article)."""
     recorded = read_source_sections()
     cited = {normalise(s.section or "") for s in shipped.catalogue.statements}
     assert {s.heading for s in recorded} == cited
-    headings = [s.heading for s in recorded]
-    assert fingerprint_sections(ARTICLE, headings) == recorded
+    assert all(len(s.sha256) == 64 for s in recorded)
+
+
+def test_the_stand_in_matches_its_fingerprints_and_not_the_shipped_ones(
+    stand_in: Path, shipped: RuleSet
+) -> None:
+    """The stand-in article has every heading; the shipped fingerprints (of the real article)
+    all differ from it, so every drift test below is run against fingerprints it really meets."""
+    ours = read_source_sections(stand_in)
+    assert [s.heading for s in ours] == [s.heading for s in read_source_sections()]
+    assert {d.status for d in check_drift(shipped, ours, ARTICLE)} == {"unchanged"}
+    assert {d.status for d in check_drift(shipped, read_source_sections(), ARTICLE)} == {"changed"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,7 +247,7 @@ def test_section_without_fingerprint_fails(edit_rules: Edit) -> None:
 
 def _edited_article() -> str:
     """The article with a sentence of the running section changed and the treatment section gone."""
-    changed = ARTICLE.replace("it is ok to run for 20 minutes", "it is ok to run for 40 minutes")
+    changed = ARTICLE.replace("runs of up to 20 minutes", "runs of up to 40 minutes")
     start = changed.index(TREATMENT)
     end = changed.index("Proximal Hamstring Tendinopathy Exercises")
     assert changed != ARTICLE
@@ -236,11 +255,12 @@ def _edited_article() -> str:
 
 
 def test_drift_names_changed_and_vanished_sections_with_statements_and_rules(
-    shipped: RuleSet,
+    shipped: RuleSet, stand_in: Path
 ) -> None:
     """A changed running section and a deleted treatment section are reported with what rests on
     them; the other sections are unchanged."""
-    drift = {d.heading: d for d in check_drift(shipped, read_source_sections(), _edited_article())}
+    sections = read_source_sections(stand_in)
+    drift = {d.heading: d for d in check_drift(shipped, sections, _edited_article())}
     assert drift[RUN].status == "changed"
     assert drift[RUN].statements == (
         "ART-RUN-1",
@@ -265,26 +285,28 @@ def test_drift_names_changed_and_vanished_sections_with_statements_and_rules(
     assert set(others.values()) == {"unchanged"} and len(others) == 3
 
 
-def test_rewrapped_text_is_not_drift(shipped: RuleSet) -> None:
+def test_rewrapped_text_is_not_drift(shipped: RuleSet, stand_in: Path) -> None:
     """Only words count: re-wrapping lines and changing spacing leaves every fingerprint intact."""
-    rewrapped = ARTICLE.replace(". ", ".\n   ").replace("\n\n", "\n\n\n")
-    drift = check_drift(shipped, read_source_sections(), rewrapped)
+    rewrapped = ARTICLE.replace(", ", ",\n   ").replace("\n\n", "\n\n\n")
+    assert rewrapped != ARTICLE
+    drift = check_drift(shipped, read_source_sections(stand_in), rewrapped)
     assert {d.status for d in drift} == {"unchanged"}
 
 
 def test_cli_audit_source_reports_drift_and_exits_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, stand_in: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``audit --source`` fails on drift, naming the sections, statements and rules."""
     source = tmp_path / "article.txt"
     source.write_text(_edited_article(), encoding="utf-8")
-    assert main(["audit", "--source", str(source)]) == EXIT_CHECK_FAILED
+    rules = ["--rules", str(stand_in)]
+    assert main(["audit", *rules, "--source", str(source)]) == EXIT_CHECK_FAILED
     out = capsys.readouterr().out
     assert "| error | section-changed | `Can I run with proximal hamstring tendinopathy?` |" in out
     assert "| error | section-vanished | `Treatment options` |" in out
     assert "statements resting on it: ART-TX-1, ART-TX-2, ART-TX-3, ART-TX-4, ART-TX-5" in out
     source.write_text(ARTICLE, encoding="utf-8")
-    assert main(["audit", "--source", str(source)]) == EXIT_OK
+    assert main(["audit", *rules, "--source", str(source)]) == EXIT_OK
     assert "5 sections checked, 0 changed or vanished" in capsys.readouterr().out
 
 
@@ -311,14 +333,14 @@ def test_split_sections_runs_heading_to_heading() -> None:
 
 
 def test_fingerprints_command_prints_the_recorded_block(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, stand_in: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``python -m pht_rules.audit fingerprints`` prints exactly the block in catalogue.yaml."""
     source = tmp_path / "article.txt"
     source.write_text(ARTICLE, encoding="utf-8")
     assert audit_module.main(["fingerprints", str(source)]) == 0
     printed = yaml.safe_load("source:\n" + capsys.readouterr().out)["source"]["sections"]
-    catalogue = yaml.safe_load(bundled_rules().joinpath("catalogue.yaml").read_text("utf-8"))
+    catalogue = yaml.safe_load(stand_in.joinpath("catalogue.yaml").read_text("utf-8"))
     assert printed == catalogue["source"]["sections"]
     source.write_text("nothing here", encoding="utf-8")
     assert audit_module.main(["fingerprints", str(source)]) == 1

@@ -179,3 +179,69 @@ def test_serve_is_mounted(capsys: pytest.CaptureFixture[str]) -> None:
         main(["serve", "--help"])
     assert info.value.code == EXIT_OK
     assert "--insecure-no-auth" in capsys.readouterr().out
+
+
+def test_every_argument_has_help_text() -> None:
+    """``--help`` explains every argument and option of every command."""
+    import argparse
+
+    from pht_rules.cli import build_parser
+
+    missing: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, name: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    walk(sub, f"{name} {sub_name}")
+            elif not action.help:
+                missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "pht-rules")
+    assert missing == []
+
+
+def test_progress_bar_only_on_a_terminal(
+    rules_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """verify draws a progress bar on a terminal, and nothing on a pipe or in CI."""
+    from pht_rules.cli import commands as cli
+    from tests.unit.test_verify import keep_only
+
+    rules = str(keep_only(rules_copy, "irritability"))
+    monkeypatch.delenv("CI", raising=False)
+    assert cli.show_progress() is False  # captured: not a terminal
+    assert main(["verify", "--rules", rules, "--no-engine-check"]) == EXIT_OK
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert cli.show_progress() is True
+    monkeypatch.setenv("CI", "true")
+    assert cli.show_progress() is False
+    monkeypatch.delenv("CI")
+    assert main(["verify", "--rules", rules, "--no-engine-check"]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert err.startswith("\rverify:") and "/1 [" in err and "decision" in err
+
+
+def test_evaluate_stdin_at_a_terminal_says_it_is_waiting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``evaluate -`` at a terminal says it waits for JSON; from a pipe it says nothing."""
+    import io
+
+    class Terminal(io.BytesIO):
+        def isatty(self) -> bool:
+            return True
+
+    class Stdin:
+        buffer = Terminal(EXAMPLE.read_bytes())
+
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Stdin())
+    assert main(["evaluate", "-", "--indent", "0"]) == EXIT_OK
+    assert "reading JSON from standard input" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", io.StringIO(EXAMPLE.read_text(encoding="utf-8")))
+    assert main(["evaluate", "-", "--indent", "0"]) == EXIT_OK
+    assert capsys.readouterr().err == ""

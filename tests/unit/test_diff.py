@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pht_rules import Evaluator, PatientState, Profile, RuleSet, load_rules
@@ -22,7 +22,7 @@ from pht_rules.audit.diff import (
     render_diff,
 )
 from pht_rules.cli.commands import EXIT_CHECK_FAILED, EXIT_OK, EXIT_RULES, EXIT_USAGE, main
-from pht_rules.testing import patient_states
+from pht_rules.testing import kit_settings, patient_states
 
 Edit = Callable[[str, Callable[[Any], None]], Path]
 EARLY = Profile({"less_irritable_onset_minutes": 20}, name="early")
@@ -102,27 +102,31 @@ def test_every_example_patient_really_gets_both_answers(
             assert got_b.outcomes == region.b.outcomes and got_b.advice == region.b.advice
 
 
-_A = Evaluator(engine="interpreter")
-_B = Evaluator(profile=EARLY, engine="interpreter")
-_EARLY_REPORT: list[DiffReport] = []
+@pytest.fixture(scope="module")
+def early_interpreters(shipped: RuleSet) -> Iterator[tuple[Evaluator, Evaluator]]:
+    with (
+        Evaluator(shipped, engine="interpreter") as a,
+        Evaluator(shipped, profile=EARLY, engine="interpreter") as b,
+    ):
+        yield a, b
 
 
-@settings(max_examples=300, deadline=None)
+@kit_settings(1.0)
 @given(
     st.one_of(
         patient_states(unknown_weight=0.1, clear_screen=True),
         patient_states(unknown_weight=0.0, clear_screen=True),
     )
 )
-def test_no_difference_escapes_the_regions(state: PatientState) -> None:
+def test_no_difference_escapes_the_regions(
+    early: DiffReport, early_interpreters: tuple[Evaluator, Evaluator], state: PatientState
+) -> None:
     """For generated patients, any difference in any decision is one the diff reported."""
-    if not _EARLY_REPORT:
-        _EARLY_REPORT.append(diff(Side("a", _A.ruleset), Side("b", _B.ruleset, EARLY)))
-    report = _EARLY_REPORT[0]
+    a, b = early_interpreters
     reported = {
-        (r.decision_id, r.a.outcomes, r.a.rules, r.b.outcomes, r.b.rules) for r in report.regions
+        (r.decision_id, r.a.outcomes, r.a.rules, r.b.outcomes, r.b.rules) for r in early.regions
     }
-    for x, y in zip(_A.evaluate(state).decisions, _B.evaluate(state).decisions, strict=True):
+    for x, y in zip(a.evaluate(state).decisions, b.evaluate(state).decisions, strict=True):
         if (x.outcomes, x.advice) != (y.outcomes, y.advice):
             rules_x = tuple(h.rule_id for h in x.hits if h.selected)
             rules_y = tuple(h.rule_id for h in y.hits if h.selected)

@@ -3,19 +3,21 @@
 
 from __future__ import annotations
 
-import gc
-import threading
+import json
 from typing import Any
 
 import pytest
 
-from pht_rules import EvaluationError, Evaluator, RuleSet
+import pht_rules
+from pht_rules import EngineUnavailableError, Evaluator, RuleSet
+from pht_rules.cli.commands import version_text
 from pht_rules.definitions.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth
-from pht_rules.engine._compiler import compile_condition
-from pht_rules.engine._durable import DurableEngine
-from pht_rules.engine.interface import InterpreterEngine, create_engine
+from pht_rules.engine import create_engine, durable_available, resolve_engine
+from pht_rules.engine import interface as engine_module
 from pht_rules.engine.interpreter import truth, undecided_fields, witness
-from tests.helpers import EXAMPLES, complete_patient
+from pht_rules.errors import UsageError
+from pht_rules.evaluation.explanation import render_explanation
+from tests.helpers import complete_patient
 
 A = Compare("symptoms.pain_at_rest", "is", True)
 B = Compare("age_years", "at_least", 18)
@@ -49,104 +51,47 @@ def test_witness_and_undecided_fields() -> None:
     assert undecided_fields(AllOf((A, B)), {"age_years": 40}) == ("symptoms.pain_at_rest",)
 
 
-def _fires(cond: Any, snapshot: dict[str, Any]) -> bool:
-    """Run one compiled condition through a one-rule durable ruleset."""
-    import json
-
-    import durable_rules_engine as dre
-
-    test = compile_condition(cond)
-    handle = dre.create_ruleset(
-        "probe", json.dumps({"r": {"all": [{"m": {"$and": [{"stage": 1}, test]}}]}})
-    )
-    try:
-        fact = {k.replace(".", "__"): v for k, v in snapshot.items()}
-        result = dre.assert_fact(handle, json.dumps({**fact, "stage": 1, "sid": "s", "id": "f"}))
-        if result[0] != 0:
-            return False
-        started = dre.start_action_for_state(handle, result[1])
-        return started is not None
-    finally:
-        dre.delete_ruleset(handle)
-
-
-@pytest.mark.parametrize(
-    "cond",
-    [
-        A,
-        Not(A),
-        Not(B),
-        AllOf((A, B)),
-        Not(AllOf((A, B))),
-        Not(AnyOf((A, Not(B)))),
-        Compare("presentation.onset", "one_of", ("sudden", "gradual")),
-        Not(Compare("presentation.onset", "one_of", ("sudden",))),
-        IsUnknown("age_years"),
-        Not(IsUnknown("age_years")),
-    ],
-)
-@pytest.mark.parametrize(
-    "snapshot",
-    [
-        {},
-        {"age_years": 17},
-        {"age_years": 18, "symptoms.pain_at_rest": True},
-        {"symptoms.pain_at_rest": False, "presentation.onset": "gradual"},
-    ],
-)
-def test_compiled_condition_fires_exactly_when_true(cond: Any, snapshot: dict[str, Any]) -> None:
-    """The durable form of a condition fires exactly when the interpreter says TRUE."""
-    assert _fires(cond, snapshot) == (truth(cond, snapshot) is Truth.TRUE)
-
-
-def test_engines_agree_on_examples(ruleset: RuleSet) -> None:
-    """Both engines give identical assessments for every example patient."""
-    with Evaluator(ruleset) as durable, Evaluator(ruleset, engine="interpreter") as reference:
-        for path in sorted(EXAMPLES.glob("*.json")):
-            text = path.read_text(encoding="utf-8")
-            assert durable.evaluate(text).to_json() == reference.evaluate(text).to_json()
-
-
-def test_no_threads_are_started(ruleset: RuleSet) -> None:
-    """Building and using the engine starts no thread (no durable Host polling timers)."""
-    before = set(threading.enumerate())
-    with Evaluator(ruleset) as ev:
-        ev.evaluate(complete_patient())
-    assert set(threading.enumerate()) == before
-
-
-def test_engine_rebuilds_after_a_failure(ruleset: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An engine error mid-evaluation is reported, and the next evaluation is correct."""
-    import pht_rules.engine._durable as durable
-
-    engine = DurableEngine(ruleset.resolved())
-    reference = InterpreterEngine(ruleset.resolved())
-    snapshot = {"symptoms.pain_at_rest": True}
-    real = durable.dre.complete_and_start_action
-
-    def broken(handle: int, offset: int) -> Any:
-        raise durable.dre.error("simulated failure")
-
-    monkeypatch.setattr(durable.dre, "complete_and_start_action", broken)
-    with pytest.raises(EvaluationError, match="simulated failure"):
-        engine.matches(1, snapshot)
-    monkeypatch.setattr(durable.dre, "complete_and_start_action", real)
-    for _ in range(3):
-        assert list(engine.matches(1, snapshot)) == list(reference.matches(1, snapshot))
-    engine.close()
-
-
 def test_unknown_engine_name(ruleset: RuleSet) -> None:
-    """Asking for an engine that does not exist is a clear error."""
-    with pytest.raises(ValueError, match="unknown engine"):
+    """Asking for an engine that does not exist is a clear library error."""
+    with pytest.raises(UsageError, match="unknown engine 'drools'"):
         create_engine("drools", ruleset.resolved())  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="choose 'auto', 'durable' or 'interpreter'"):
+        Evaluator(ruleset, engine="drools")  # type: ignore[arg-type]
 
 
-def test_evaluators_can_be_created_and_closed_repeatedly(ruleset: RuleSet) -> None:
-    """Creating and closing many evaluators neither crashes nor leaks threads."""
-    before = threading.active_count()
-    for _ in range(50):
-        with Evaluator(ruleset) as ev:
-            assert ev.evaluate(complete_patient()).decision("running").outcome == "restricted"
-    gc.collect()
-    assert threading.active_count() == before
+def test_durable_without_durable_rules_is_a_clear_error(
+    ruleset: RuleSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a Python where durable-rules does not import, ``durable`` is refused with the reason and
+    ``auto`` runs the reference interpreter, named in the assessment and the trace."""
+    monkeypatch.setattr(engine_module, "durable_import_error", lambda: "ImportError: simulated")
+    with pytest.raises(EngineUnavailableError) as info:
+        Evaluator(ruleset, engine="durable")
+    assert "durable-rules does not import (ImportError: simulated)" in str(info.value)
+    assert isinstance(info.value, pht_rules.PhtRulesError)
+    with Evaluator(ruleset) as ev:
+        assert ev.engine_name == "interpreter"
+        assessment = ev.evaluate(complete_patient())
+    assert assessment.engine == "interpreter"
+    assert json.loads(assessment.to_json())["engine"] == "interpreter"
+    assert "engine: reference interpreter" in render_explanation(assessment).splitlines()[0]
+    assert version_text().endswith("engine: reference interpreter (durable-rules not importable)")
+
+
+def test_auto_picks_durable_where_it_imports(ruleset: RuleSet) -> None:
+    """``auto`` is durable-rules exactly where durable-rules imports; the assessment says which."""
+    with Evaluator(ruleset) as ev:
+        expected = "durable" if durable_available() else "interpreter"
+        assert ev.engine_name == expected
+        assert ev.evaluate(complete_patient()).engine == expected
+    with Evaluator(ruleset, engine="interpreter") as ev:
+        assert ev.evaluate(complete_patient()).engine == "interpreter"
+    assert resolve_engine("auto") == expected
+    assert ("engine: durable-rules 2.0.28" in version_text()) == durable_available()
+
+
+def test_output_schema_names_the_engine() -> None:
+    """The assessment's JSON Schema requires the engine and lists the two names."""
+    schema = pht_rules.assessment_json_schema()
+    assert "engine" in schema["required"]
+    assert schema["properties"]["engine"]["enum"] == ["durable", "interpreter"]

@@ -20,6 +20,7 @@ from pht_rules import (
     evaluate,
     load_rules,
 )
+from tests.conftest import requires_durable
 from tests.helpers import EXAMPLES, complete_patient
 
 Edit = Callable[[str, Callable[[Any], None]], Path]
@@ -223,7 +224,9 @@ def test_a_gap_in_a_users_rules_is_reported_not_guessed(edit_rules: Edit) -> Non
     assert [(g.decision_id, g.kind) for g in a.guideline_gaps] == [("running", "rule-set-gap")]
 
 
-@pytest.mark.parametrize("engine", ["durable", "interpreter"])
+@pytest.mark.parametrize(
+    "engine", [pytest.param("durable", marks=requires_durable), "interpreter", "auto"]
+)
 def test_closed_evaluator_refuses_to_run(engine: Any) -> None:
     """After close() the engine is released and evaluation fails cleanly, whatever the engine."""
     ev = Evaluator(engine=engine)

@@ -42,8 +42,8 @@ def test_every_offending_field_is_listed() -> None:
 
 
 def test_strict_types_reject_coercion() -> None:
-    """Strings are not numbers and numbers are not booleans."""
-    for bad in ({"age_years": "35"}, {"symptoms": {"pain_at_rest": 1}}, {"age_years": 35.0}):
+    """Strings are not numbers, numbers are not booleans, and a fraction is not a whole number."""
+    for bad in ({"age_years": "35"}, {"symptoms": {"pain_at_rest": 1}}, {"age_years": 35.5}):
         with pytest.raises(PatientStateError):
             parse_state(bad)
 
@@ -134,3 +134,15 @@ def test_schema_documents_units_and_questions() -> None:
     assert nrs["unit"] == "NRS 0-10"
     assert "question" in nrs
     assert "null: unknown" in nrs["description"]
+
+
+def test_integral_floats_are_integers() -> None:
+    """JSON has one number type and the schema says integer: 5.0 and 72e0 are 5 and 72, from
+    JSON text and from Python values alike; booleans stay booleans."""
+    text = '{"age_years": 72e0, "symptom_duration_weeks": 5.0}'
+    for data in (text, text.encode(), {"age_years": 72.0, "symptom_duration_weeks": 5.0}):
+        state = parse_state(data)
+        assert (state.age_years, state.symptom_duration_weeks) == (72, 5)
+        assert type(state.age_years) is int
+    with pytest.raises(PatientStateError):
+        parse_state({"symptoms": {"pain_at_rest": 1.0}})

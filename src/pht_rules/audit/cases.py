@@ -35,8 +35,10 @@ from typing import Any
 import yaml
 
 from pht_rules.definitions.ruleset import Profile, RuleSet
+from pht_rules.engine import EngineName
 from pht_rules.errors import CaseFileError, PhtRulesError, RuleProblem
 from pht_rules.evaluation.evaluator import Evaluator
+from pht_rules.patient.strict_json import shown
 
 __all__ = ["CaseResult", "CaseRunner", "ClinicalCase", "load_cases"]
 
@@ -102,10 +104,35 @@ def load_cases(path: str | Path) -> list[ClinicalCase]:
     return cases
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (YAML would keep the last,
+    so a case could silently test something else than it says)."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, list | dict):
+            continue  # unhashable; the shape checks below reject it
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"key {shown(key)} is given more than once in one mapping",
+                key_node.start_mark,
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def _read_file(path: Path) -> Iterator[ClinicalCase]:
     name = str(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_UniqueKeyLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CaseFileError([RuleProblem(name, f"cannot be read as a case file: {exc}")]) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
@@ -174,7 +201,7 @@ def _expectation_problem(expect: Mapping[str, Any]) -> str | None:
 class CaseRunner:
     """Runs clinical cases against a rule set, compiling one evaluator per profile."""
 
-    def __init__(self, ruleset: RuleSet | None = None, *, engine: str = "durable") -> None:
+    def __init__(self, ruleset: RuleSet | None = None, *, engine: EngineName = "auto") -> None:
         from pht_rules.loading import load_rules
 
         self.ruleset = ruleset if ruleset is not None else load_rules()
@@ -187,7 +214,7 @@ class CaseRunner:
             self._evaluators[key] = Evaluator(
                 self.ruleset,
                 profile=Profile(dict(profile)),
-                engine="interpreter" if self.engine == "interpreter" else "durable",
+                engine=self.engine,
             )
         return self._evaluators[key]
 

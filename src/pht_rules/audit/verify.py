@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ from pht_rules.audit.abstraction import Abstraction, Region, Value
 from pht_rules.audit.invariants import INVARIANTS, Invariant
 from pht_rules.definitions.ruleset import Profile, RuleSet
 from pht_rules.definitions.text import show_value
+from pht_rules.engine import durable_available
 from pht_rules.errors import RuleConflictError
 from pht_rules.evaluation.assessment import NO_RULE_MATCHED
 from pht_rules.evaluation.evaluator import Evaluator
@@ -83,6 +84,7 @@ class VerificationReport:
     seconds: float
     engine_cross_checked: bool
     invariants: tuple[str, ...] = field(default=())
+    engine_check_skipped: str | None = None  # why the engine cross-check did not run
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -115,11 +117,17 @@ def verify(
     *,
     invariants: Sequence[Invariant] = INVARIANTS,
     cross_check_engine: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> VerificationReport:
-    """Check ``ruleset`` exhaustively over its abstract domain; see the module docstring."""
+    """Check ``ruleset`` exhaustively over its abstract domain; see the module docstring.
+
+    ``progress``, if given, is called with each decision id once it is checked.
+    """
     started = time.perf_counter()
     reference = Evaluator(ruleset, profile=profile, engine="interpreter")
-    compiled = Evaluator(ruleset, profile=profile) if cross_check_engine else None
+    # Without durable-rules (Python 3.13+) there is no second engine to cross-check.
+    cross_check = cross_check_engine and durable_available()
+    compiled = Evaluator(ruleset, profile=profile, engine="durable") if cross_check else None
     try:
         abstraction = Abstraction(ruleset, reference.params, reference.evaluate)
         checks: list[DecisionCheck] = []
@@ -130,6 +138,8 @@ def verify(
             if any(f.kind in ("conflict", "error") for f in check.findings):
                 failed.add(d.id)
             checks.append(check)
+            if progress is not None:
+                progress(d.id)
     finally:
         reference.close()
         if compiled is not None:
@@ -140,7 +150,14 @@ def verify(
         parameters=dict(reference.params),
         decisions=tuple(checks),
         seconds=time.perf_counter() - started,
-        engine_cross_checked=cross_check_engine,
+        engine_cross_checked=cross_check,
+        engine_check_skipped=(
+            None
+            if cross_check
+            else "--no-engine-check"
+            if not cross_check_engine
+            else "durable-rules does not import on this Python"
+        ),
         invariants=tuple(inv.id for inv in invariants),
     )
 
@@ -217,7 +234,8 @@ def _check_decision(
                 )
         if compiled is not None:
             other = compiled.evaluate(sample.state)
-            if other.to_json() != sample.assessment.to_json():
+            want = dataclasses.replace(sample.assessment, engine=other.engine)
+            if other.to_json() != want.to_json():
                 differing = [
                     d.decision_id
                     for d, e in zip(other.decisions, sample.assessment.decisions, strict=True)
@@ -287,6 +305,7 @@ def verification_json(report: VerificationReport) -> dict[str, Any]:
         "states_checked": report.states_checked,
         "seconds": round(report.seconds, 3),
         "engine_cross_checked": report.engine_cross_checked,
+        "engine_check_skipped": report.engine_check_skipped,
         "invariants": list(report.invariants),
         "parameters": dict(report.parameters),
         "decisions": [
@@ -335,7 +354,7 @@ def render_verification(report: VerificationReport, *, profile: str | None = Non
             and not any(f.kind == "engine-mismatch" for f in report.findings)
             else "durable-rules compared with the reference interpreter"
             if report.engine_cross_checked
-            else "skipped (--no-engine-check)"
+            else f"skipped ({report.engine_check_skipped or '--no-engine-check'})"
         ),
         f"invariants: {', '.join(report.invariants)}",
         "",

@@ -22,14 +22,17 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from pht_rules._version import __version__
-from pht_rules.definitions.ruleset import Profile, RuleSet
+from pht_rules.definitions.ruleset import Profile, RuleSet, read_profile
+from pht_rules.engine import ENGINE_NAMES, engine_description, resolve_engine
 from pht_rules.errors import (
     EvaluationError,
     PatientStateError,
@@ -42,6 +45,7 @@ from pht_rules.evaluation.evaluator import Evaluator
 from pht_rules.evaluation.explanation import render_explanation
 from pht_rules.loading import bundled_rules, load_rules, read_source_sections
 from pht_rules.patient.model import PatientState
+from pht_rules.patient.strict_json import shown_text
 
 __all__ = [
     "EXIT_CHECK_FAILED",
@@ -61,6 +65,8 @@ __all__ = [
     "cmd_schema",
     "cmd_verify",
     "main",
+    "show_progress",
+    "version_text",
 ]
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INPUT, EXIT_RULES, EXIT_EVALUATION, EXIT_IO = range(7)
@@ -72,13 +78,54 @@ class _Fail(Exception):
         self.code = code
 
 
-def _read(path: str) -> str:
+def _read(path: str) -> bytes:
+    """The bytes of ``path`` (``-``: standard input); decoding is the strict reader's job, so a
+    file and a pipe give the same answer whatever the locale."""
     if path == "-":
-        return sys.stdin.read()
+        if sys.stdin.isatty():
+            print("pht-rules: reading JSON from standard input (end with Ctrl-D)", file=sys.stderr)
+        stream = getattr(sys.stdin, "buffer", None)
+        return stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _Fail(EXIT_IO, f"cannot read {path}: {exc.__class__.__name__}: {exc}") from None
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise _Fail(
+            EXIT_IO, f"cannot read {shown_text(path)}: {exc.__class__.__name__}: {exc.strerror}"
+        ) from None
+
+
+def _read_text(path: str) -> str:
+    """A text file (the source article), UTF-8 with or without a byte-order mark."""
+    try:
+        return _read(path).decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise _Fail(
+            EXIT_INPUT, f"{shown_text(path)} is not UTF-8 text (invalid byte at {exc.start})"
+        ) from None
+
+
+def show_progress() -> bool:
+    """Whether to draw progress bars: on a terminal only, never on a pipe or in CI."""
+    if os.environ.get("CI") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def _progress(what: str, decisions: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on standard error over ``decisions`` steps, if :func:`show_progress`."""
+    if not show_progress():
+        yield lambda _decision: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=decisions, desc=what, unit="decision", file=sys.stderr, leave=False) as bar:
+
+        def step(decision: str) -> None:
+            bar.set_postfix_str(decision, refresh=False)
+            bar.update(1)
+
+        yield step
 
 
 def _ruleset(args: argparse.Namespace) -> RuleSet:
@@ -88,16 +135,7 @@ def _ruleset(args: argparse.Namespace) -> RuleSet:
 def _profile(args: argparse.Namespace) -> Profile | None:
     if not getattr(args, "profile", None):
         return None
-    text = _read(args.profile)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _Fail(EXIT_INPUT, f"profile {args.profile} is not valid JSON: {exc}") from None
-    if isinstance(data, dict) and "overrides" in data:
-        return Profile(overrides=data["overrides"], name=data.get("name"))
-    if isinstance(data, dict):
-        return Profile(overrides=data, name=Path(args.profile).stem)
-    raise _Fail(EXIT_INPUT, f"profile {args.profile} must be a JSON object")
+    return read_profile(_read(args.profile), default_name=Path(args.profile).stem)
 
 
 def _evaluate(args: argparse.Namespace) -> Any:
@@ -205,7 +243,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     ruleset = _ruleset(args)
     sections = read_source_sections(args.rules or bundled_rules())
-    source_text = _read(args.source) if args.source else None
+    source_text = _read_text(args.source) if args.source else None
     report = audit(
         ruleset,
         profile=_profile(args),
@@ -230,7 +268,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     ruleset = _ruleset(args)
     profile = _profile(args)
-    report = verification.verify(ruleset, profile, cross_check_engine=not args.no_engine_check)
+    with _progress("verify", len(ruleset.decisions)) as step:
+        report = verification.verify(
+            ruleset, profile, cross_check_engine=not args.no_engine_check, progress=step
+        )
     if args.format == "json":
         print(json.dumps(verification.verification_json(report), indent=2))
     else:
@@ -288,7 +329,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         b = Side(_label(ruleset, profile), ruleset, profile)
     a.params()  # validate the profile against both sides before any work
     b.params()
-    report = diff(a, b, behaviour=not args.structural_only)
+    with _progress("diff", len(b.ruleset.decisions)) as step:
+        report = diff(a, b, behaviour=not args.structural_only, progress=step)
     if args.format == "json":
         print(json.dumps(diff_json(report), indent=2, ensure_ascii=False))
     else:
@@ -307,6 +349,23 @@ def _indent(text: str) -> int:
     return value
 
 
+def version_text() -> str:
+    """``pht-rules --version``: the package version and the engine ``auto`` runs here."""
+    engine = resolve_engine("auto")
+    why = "" if engine == "durable" else " (durable-rules not importable)"
+    return f"pht-rules {__version__}, engine: {engine_description(engine)}{why}"
+
+
+def _engine_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default="auto",
+        help="rule engine: auto (default: durable-rules where it imports, else the reference "
+        "interpreter), durable or interpreter; both give identical assessments",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``pht-rules``."""
     parser = argparse.ArgumentParser(
@@ -314,7 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Clinical decision support for proximal hamstring tendinopathy "
         "(decision support, not a diagnosis).",
     )
-    parser.add_argument("--version", action="version", version=f"pht-rules {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=version_text(),
+        help="print the version and the engine that runs here, then exit",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_rules(p: argparse.ArgumentParser) -> None:
@@ -330,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("file", metavar="FILE", help="patient state as JSON, or - for stdin")
         with_rules(p)
         p.add_argument("--profile", metavar="FILE", help="JSON parameter overrides")
-        p.add_argument("--engine", choices=("durable", "interpreter"), default="durable")
+        _engine_argument(p)
         if name == "evaluate":
             p.add_argument(
                 "--indent",
@@ -341,18 +405,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_evaluate if name == "evaluate" else cmd_explain)
 
     p = sub.add_parser("schema", help="JSON Schema of the input and output")
-    p.add_argument("which", nargs="?", choices=("input", "output", "both"), default="both")
+    p.add_argument(
+        "which",
+        nargs="?",
+        choices=("input", "output", "both"),
+        default="both",
+        help="the schema of the patient state (input), the assessment (output) or both (default)",
+    )
     p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("rules", help="list the rules with their citations")
     with_rules(p)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     p.set_defaults(func=cmd_rules)
 
     p = sub.add_parser("check", help="run clinical test cases (a file or a directory)")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH", help="a case file (YAML) or a directory of them")
     with_rules(p)
-    p.add_argument("--engine", choices=("durable", "interpreter"), default="durable")
+    _engine_argument(p)
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     p.set_defaults(func=cmd_check)
 
@@ -364,7 +434,12 @@ def build_parser() -> argparse.ArgumentParser:
     with_rules(p)
     p.add_argument("--profile", metavar="FILE", help="list this profile's deviations")
     p.add_argument("--source", metavar="FILE", help="the source article's text, checked for drift")
-    p.add_argument("--format", choices=("markdown", "json", "html"), default="markdown")
+    p.add_argument(
+        "--format",
+        choices=("markdown", "json", "html"),
+        default="markdown",
+        help="report format (default markdown)",
+    )
     p.add_argument("--output", metavar="FILE", help="write the report here (default: stdout)")
     p.set_defaults(func=cmd_audit)
 
@@ -380,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not cross-check durable-rules against the reference interpreter",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser(
@@ -401,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON parameter overrides: alone, B is A under this profile; with directories, "
         "applied to both",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     p.add_argument("--structural-only", action="store_true", help="skip the behavioural diff")
     p.add_argument(
         "--fail-on-difference",
@@ -445,6 +520,10 @@ def _run_fhir(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (documented in this module's docstring)."""
+    for stream in (sys.stdout, sys.stderr):
+        # Whatever the locale: a character the terminal cannot show is escaped, never a crash.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)

@@ -23,6 +23,7 @@ from pht_rules.definitions.conditions import (
 from pht_rules.definitions.text import placeholder_names
 from pht_rules.errors import FieldProblem, ProfileError, UnknownIdError, closest
 from pht_rules.patient.fields import FieldSpec
+from pht_rules.patient.strict_json import InputProblems, loads, normalise, shown
 
 __all__ = [
     "Decision",
@@ -34,6 +35,8 @@ __all__ = [
     "ResolvedRuleSet",
     "Rule",
     "RuleSet",
+    "as_profile",
+    "read_profile",
 ]
 
 HitPolicy = Literal["unique", "first", "collect"]
@@ -117,6 +120,30 @@ class Profile:
 
     overrides: Mapping[str, int] = field(default_factory=dict)
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        problems: list[FieldProblem] = []
+        if self.name is not None and not isinstance(self.name, str):
+            problems.append(FieldProblem("name", f"must be text, got {shown(self.name)}"))
+        if not isinstance(self.overrides, Mapping):
+            problems.append(
+                FieldProblem(
+                    "", f"overrides must map parameter names to values, got {shown(self.overrides)}"
+                )
+            )
+        else:
+            try:
+                overrides = normalise(self.overrides)
+            except InputProblems as exc:
+                raise ProfileError(exc.problems) from None
+            problems += [
+                FieldProblem(shown(k), "a parameter name must be text")
+                for k in overrides
+                if not isinstance(k, str)
+            ]
+            object.__setattr__(self, "overrides", overrides)  # integral floats as integers
+        if problems:
+            raise ProfileError(problems)
 
     def key(self) -> tuple[tuple[str, int], ...]:
         """A hashable, order-independent form of the overrides."""
@@ -210,9 +237,7 @@ class RuleSet:
         """The parameter values in force under ``profile``, validated against this rule set."""
         if profile is None:
             return self.defaults
-        overrides = profile.overrides if isinstance(profile, Profile) else profile
-        if not isinstance(overrides, Mapping):
-            raise ProfileError([FieldProblem("", "a profile must map parameter names to values")])
+        overrides = (profile if isinstance(profile, Profile) else as_profile(profile)).overrides
         by_name = {p.name: p for p in self.parameters}
         problems: list[FieldProblem] = []
         for name, value in overrides.items():
@@ -221,7 +246,7 @@ class RuleSet:
                 hint = closest(str(name), by_name)
                 problems.append(FieldProblem(str(name), "unknown parameter", suggestion=hint))
             elif isinstance(value, bool) or not isinstance(value, int):
-                problems.append(FieldProblem(name, f"must be a whole number, got {value!r}"))
+                problems.append(FieldProblem(name, f"must be a whole number, got {shown(value)}"))
             elif not param.minimum <= value <= param.maximum:
                 problems.append(
                     FieldProblem(
@@ -244,6 +269,46 @@ class RuleSet:
         if problems:
             raise ProfileError(problems)
         return values
+
+
+def as_profile(profile: object, name: str | None = None) -> Profile:
+    """``profile`` (a :class:`Profile` or a mapping of parameter values) as a :class:`Profile`;
+    anything else is a :class:`~pht_rules.errors.ProfileError`, never a ``TypeError``."""
+    if isinstance(profile, Profile):
+        return profile
+    if not isinstance(profile, Mapping):
+        raise ProfileError(
+            [FieldProblem("", f"a profile maps parameter names to values, got {shown(profile)}")]
+        )
+    return Profile(dict(profile), name=name)
+
+
+def read_profile(text: str | bytes, *, default_name: str | None = None) -> Profile:
+    """A profile from JSON text: ``{"name": ..., "overrides": {...}}`` or a plain object of
+    parameter values (named ``default_name``). Read strictly (duplicate keys are errors); every
+    problem is a :class:`~pht_rules.errors.ProfileError` naming its place."""
+    try:
+        data = loads(text, what="profile")
+    except InputProblems as exc:
+        raise ProfileError(exc.problems) from None
+    if not isinstance(data, dict):
+        raise ProfileError([FieldProblem("", f"must be a JSON object, got {shown(data)}")])
+    if "overrides" in data:
+        extra = sorted(set(data) - {"name", "overrides"})
+        if extra:
+            raise ProfileError(
+                [
+                    FieldProblem(shown(k), "unknown key (a profile has name and overrides)")
+                    for k in extra
+                ]
+            )
+        overrides = data["overrides"]
+        if not isinstance(overrides, dict):
+            raise ProfileError(
+                [FieldProblem("overrides", f"must be a JSON object, got {shown(overrides)}")]
+            )
+        return Profile(overrides, name=data.get("name"))
+    return Profile(data, name=default_name)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

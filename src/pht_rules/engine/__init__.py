@@ -7,16 +7,28 @@ durable-rules adapter and its compiler are private and reached through :func:`cr
 
 from pht_rules.engine.compiled import CompiledEngine
 from pht_rules.engine.interface import (
+    ENGINE_NAMES,
     EngineName,
     InterpreterEngine,
+    ResolvedEngine,
     RuleEngine,
     create_engine,
+    durable_available,
+    durable_import_error,
+    engine_description,
+    resolve_engine,
 )
 
 __all__ = [
+    "ENGINE_NAMES",
     "CompiledEngine",
     "EngineName",
     "InterpreterEngine",
+    "ResolvedEngine",
     "RuleEngine",
     "create_engine",
+    "durable_available",
+    "durable_import_error",
+    "engine_description",
+    "resolve_engine",
 ]

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from pht_rules.definitions.ruleset import Profile, RuleSet
+from pht_rules.definitions.ruleset import Profile, RuleSet, as_profile
 from pht_rules.evaluation.assessment import Assessment
 from pht_rules.evaluation.evaluator import Evaluator
 from pht_rules.loading import bundled_ruleset
@@ -40,10 +40,8 @@ def evaluate(
     the engine's lifetime use :class:`~pht_rules.Evaluator` directly.
     """
     ruleset = rules if rules is not None else bundled_ruleset()
-    if isinstance(profile, Profile):
-        key, name = profile.key(), profile.name
-    else:
-        key, name = tuple(sorted((profile or {}).items())), None
+    chosen = as_profile(profile if profile is not None else {})
+    key, name = chosen.key(), chosen.name
     ruleset.parameter_values(dict(key))  # validate before compiling anything
     with _lock:
         evaluator = _evaluator(ruleset, key, name)

@@ -244,9 +244,11 @@ class LazyAssessment(Assessment):
         build: Callable[[], Parts],
         outcomes: Callable[[], dict[str, str]],
         texts: JsonTexts,
+        engine: str,
     ) -> LazyAssessment:
         self = object.__new__(cls)
         _SET_RULESET(self, ruleset)
+        _SET_ENGINE(self, engine)
         _SET_PARAMETERS(self, parameters)
         _SET_PROFILE(self, profile)
         _SET_DISCLAIMER(self, disclaimer)
@@ -324,7 +326,7 @@ class LazyAssessment(Assessment):
             f'{{"ruleset":{t.ruleset},"decisions":[{decisions}],'
             f'"needs_information":[{needs}],"guideline_gaps":{gaps},"citations":[{cites}],'
             f'"parameters":{t.parameters},"profile":{_compact(self.profile)},'
-            f'"disclaimer":{t.disclaimer}}}'
+            f'"disclaimer":{t.disclaimer},"engine":{_compact(self.engine)}}}'
         )
 
     def _plain(self) -> Assessment:
@@ -348,3 +350,4 @@ _SET_RULESET = _A_SLOTS["ruleset"].__set__
 _SET_PARAMETERS = _A_SLOTS["parameters"].__set__
 _SET_PROFILE = _A_SLOTS["profile"].__set__
 _SET_DISCLAIMER = _A_SLOTS["disclaimer"].__set__
+_SET_ENGINE = _A_SLOTS["engine"].__set__

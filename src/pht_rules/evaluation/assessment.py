@@ -148,7 +148,12 @@ class RuleSetInfo:
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """Everything the rules suggest for one patient state."""
+    """Everything the rules suggest for one patient state.
+
+    ``engine`` names the engine that evaluated the rules (``durable``: durable-rules;
+    ``interpreter``: the reference interpreter; ``compiled``: the conditions compiled to Python);
+    all give identical advice.
+    """
 
     ruleset: RuleSetInfo
     decisions: tuple[DecisionResult, ...]
@@ -158,6 +163,7 @@ class Assessment:
     parameters: tuple[ParameterInForce, ...]
     profile: str | None
     disclaimer: str
+    engine: Literal["durable", "interpreter", "compiled"]
 
     def decision(self, decision_id: str) -> DecisionResult:
         """The result of ``decision_id`` (KeyError if the rule set has no such decision)."""

@@ -14,12 +14,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from operator import attrgetter
 from typing import Any, Literal, overload
 
 from pht_rules.definitions.ruleset import Profile, RuleSet
-from pht_rules.engine.interface import EngineName, RuleEngine, create_engine
+from pht_rules.engine.interface import EngineName, RuleEngine, create_engine, resolve_engine
 from pht_rules.errors import UsageError
 from pht_rules.evaluation._decisions import CompiledDecision, Decided
 from pht_rules.evaluation._lazy import JsonTexts, LazyAssessment, Parts
@@ -29,6 +30,7 @@ from pht_rules.evaluation.assessment import (
     NO_RULE_MATCHED,
     Assessment,
     Citation,
+    Evidence,
     InformationNeed,
     ParameterInForce,
     RuleSetInfo,
@@ -37,6 +39,7 @@ from pht_rules.evaluation.assessment import (
 from pht_rules.evaluation.outcomes import GapKind, Outcomes
 from pht_rules.patient.fields import UNDETERMINED, Scalar, input_fields
 from pht_rules.patient.model import PatientState, parse_state
+from pht_rules.patient.plausibility import Derived, derive
 
 __all__ = ["Detail", "Evaluator"]
 
@@ -63,8 +66,10 @@ class Evaluator:
         ruleset: RuleSet | None = None,
         *,
         profile: Profile | Mapping[str, int] | None = None,
-        engine: EngineName = "durable",
+        engine: EngineName = "auto",
     ) -> None:
+        # ``auto``: durable-rules where it imports, else the reference interpreter.
+        self.engine_name = resolve_engine(engine)
         if ruleset is None:
             from pht_rules.loading import load_rules
 
@@ -73,7 +78,6 @@ class Evaluator:
         resolved = ruleset.resolved(profile)
         self.params = resolved.params
         self.profile_name = profile.name if isinstance(profile, Profile) else None
-        self.engine_name = engine
         self._paths = tuple(f.path for f in input_fields())
         self._get_inputs = attrgetter(*self._paths)
         read = {f for d in ruleset.decisions for r in d.rules for f in r.fields}
@@ -128,7 +132,7 @@ class Evaluator:
         self._explainer = Explainer()
         self._state_cache: OrderedDict[tuple[Any, ...], list[Decided]] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._engine: RuleEngine = create_engine(engine, resolved)
+        self._engine: RuleEngine = create_engine(self.engine_name, resolved)
 
     # ------------------------------------------------------------------------------------------
 
@@ -161,6 +165,9 @@ class Evaluator:
         if detail != "full" and detail != "outcomes":
             raise UsageError(f"unknown detail {detail!r}; choose 'full' or 'outcomes'")
         model = state if isinstance(state, PatientState) else parse_state(state)
+        # Unknown answers that follow from given ones (rest pain 9/10: pain at rest) are filled
+        # in; the full assessment marks them as derived in its evidence.
+        model, derived = derive(model)
         values = self._get_inputs(model)
         results = self._state_cache.get(values)
         if results is None:
@@ -172,6 +179,8 @@ class Evaluator:
                 cache[values] = results
         if detail == "outcomes":
             return self._outcomes(results)
+        if derived:
+            return _marked_derived(self._assessment(results), derived)
         return self._assessment(results)
 
     __call__ = evaluate
@@ -235,6 +244,7 @@ class Evaluator:
             partial(self._assessment_parts, decided),
             partial(self._outcome_map, decided),
             self._texts,
+            self.engine_name,
         )
 
     @staticmethod
@@ -286,3 +296,32 @@ def _json_data_of(obj: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
+
+
+def _marked_derived(assessment: Assessment, derived: tuple[Derived, ...]) -> Assessment:
+    """``assessment`` with the evidence on derived answers saying so (a rare, plain path)."""
+    reasons = {d.field: d.reason for d in derived}
+
+    def mark(e: Evidence) -> Evidence:
+        reason = reasons.get(e.field)
+        return e if reason is None else replace(e, test=f"{e.test}; derived: {reason}")
+
+    decisions = tuple(
+        replace(
+            d,
+            hits=tuple(replace(h, evidence=tuple(map(mark, h.evidence))) for h in d.hits),
+        )
+        for d in assessment.decisions
+    )
+    a = assessment
+    return Assessment(
+        ruleset=a.ruleset,
+        decisions=decisions,
+        needs_information=a.needs_information,
+        guideline_gaps=a.guideline_gaps,
+        citations=a.citations,
+        parameters=a.parameters,
+        profile=a.profile,
+        disclaimer=a.disclaimer,
+        engine=a.engine,
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 
 from pht_rules.definitions.text import show_value
+from pht_rules.engine import engine_description
 from pht_rules.evaluation.assessment import Assessment
 
 __all__ = ["render_explanation"]
@@ -21,7 +22,8 @@ def render_explanation(assessment: Assessment) -> str:
     """The assessment as plain text for a clinician or an auditor."""
     info = assessment.ruleset
     lines = [
-        f"pht_rules assessment - rule set {info.name} {info.version} ({info.fingerprint})",
+        f"pht_rules assessment - rule set {info.name} {info.version} ({info.fingerprint}), "
+        f"engine: {engine_description(assessment.engine)}",
         _wrap(assessment.disclaimer, ""),
     ]
     if assessment.profile or any(p.overridden for p in assessment.parameters):

@@ -53,21 +53,23 @@ def add_fhir_arguments(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("questionnaire", help="the intake Questionnaire")
     sub.add_parser("code-systems", help="the project's CodeSystems, as a collection Bundle")
     p = sub.add_parser("to-response", help="PatientState JSON -> QuestionnaireResponse")
-    p.add_argument("file")
-    p.add_argument("--id", dest="response_id")
+    p.add_argument("file", help="a patient state as JSON, or - for standard input")
+    p.add_argument("--id", dest="response_id", help="the QuestionnaireResponse id")
     p.add_argument("--subject", help="e.g. Patient/123")
     p.add_argument("--authored", help="FHIR dateTime")
     p.add_argument(
         "--explicit-unknown", action="store_true", help="answer unknowns Asked But Unknown"
     )
     p = sub.add_parser("to-state", help="QuestionnaireResponse -> PatientState JSON")
-    p.add_argument("file")
+    p.add_argument("file", help="a QuestionnaireResponse as JSON, or - for standard input")
     p = sub.add_parser("request-group", help="assess a state or response: RequestGroup")
-    p.add_argument("file")
-    p.add_argument("--subject")
-    p.add_argument("--guideline-url")
+    p.add_argument(
+        "file", help="a patient state or QuestionnaireResponse as JSON, or - for standard input"
+    )
+    p.add_argument("--subject", help="the RequestGroup's subject, e.g. Patient/123")
+    p.add_argument("--guideline-url", help="the URL the output cites for the guideline")
     p = sub.add_parser("plan-definition", help="the rule set as a PlanDefinition")
-    p.add_argument("--guideline-url")
+    p.add_argument("--guideline-url", help="the URL the output cites for the guideline")
     sub.add_parser("library", help="the rule set as a Library (rule files, thresholds, catalogue)")
 
 

@@ -15,6 +15,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from pht_rules.errors import FieldProblem, PatientStateError
+from pht_rules.patient import strict_json
+from pht_rules.patient.plausibility import (
+    LOADING_SCHEMA_CHECKS,
+    SYMPTOMS_SCHEMA_CHECKS,
+    contradictions,
+)
 
 __all__ = [
     "LoadingHistory",
@@ -113,7 +119,8 @@ class Presentation(BaseModel):
 class Symptoms(BaseModel):
     """Pain now: at rest, in daily activities, and when running."""
 
-    model_config = _MODEL_CONFIG
+    # The cross-field checks JSON Schema can state (pht_rules.patient.plausibility has them all).
+    model_config = ConfigDict(**_MODEL_CONFIG, json_schema_extra=SYMPTOMS_SCHEMA_CHECKS)
 
     pain_at_rest: bool | None = _field(
         "Pain at rest", "Is there pain at rest?", "true: the pain is present at rest."
@@ -210,7 +217,7 @@ class TrainingLoad(BaseModel):
 class LoadingHistory(BaseModel):
     """Where the patient is in the staged loading programme, and how it is going."""
 
-    model_config = _MODEL_CONFIG
+    model_config = ConfigDict(**_MODEL_CONFIG, json_schema_extra=LOADING_SCHEMA_CHECKS)
 
     current_phase: LoadingPhase | None = _field(
         "Current loading phase",
@@ -277,7 +284,13 @@ class TreatmentsTried(BaseModel):
 
 
 class PatientState(BaseModel):
-    """One patient at one consultation: the input to :func:`pht_rules.evaluate`."""
+    """One patient at one consultation: the input to :func:`pht_rules.evaluate`.
+
+    Besides the checks stated in this schema, answers that contradict each other are refused:
+    symptom_duration_weeks longer than the patient has lived ((age_years + 1) x 52.18 weeks), and
+    loading.weeks_adherent_loading or loading.weeks_in_phase longer than symptom_duration_weeks.
+    A positive symptoms.pain_at_rest_nrs with symptoms.pain_at_rest unknown means pain at rest.
+    """
 
     model_config = _MODEL_CONFIG
 
@@ -305,48 +318,10 @@ class PatientState(BaseModel):
 
     @model_validator(mode="after")
     def _no_contradictions(self) -> PatientState:
-        problems = list(_contradictions(self))
+        problems = list(contradictions(self))
         if problems:
             raise _Contradictions(problems)
         return self
-
-
-def _contradictions(s: PatientState) -> Iterator[FieldProblem]:
-    sy, ld = s.symptoms, s.loading
-    if sy.pain_at_rest is False and sy.pain_at_rest_nrs not in (None, 0):
-        yield FieldProblem(
-            "symptoms.pain_at_rest_nrs",
-            f"is {sy.pain_at_rest_nrs} but symptoms.pain_at_rest is false",
-        )
-    if sy.pain_at_rest is True and sy.pain_at_rest_nrs == 0:
-        yield FieldProblem("symptoms.pain_at_rest_nrs", "is 0 but symptoms.pain_at_rest is true")
-    if sy.pain_when_running is False and sy.minutes_into_run_before_pain is not None:
-        yield FieldProblem(
-            "symptoms.minutes_into_run_before_pain",
-            "is given but symptoms.pain_when_running is false (no pain when running)",
-        )
-    if ld.current_phase == "not-started":
-        for name in ("weeks_in_phase", "exercise_pain_nrs", "pain_settled_next_day"):
-            if getattr(ld, name) is not None:
-                yield FieldProblem(
-                    f"loading.{name}", "is given but loading.current_phase is 'not-started'"
-                )
-        if ld.programme_completed is True:
-            yield FieldProblem(
-                "loading.programme_completed", "is true but loading.current_phase is 'not-started'"
-            )
-    if ld.programme_completed is True and ld.current_phase in ("isometric", "heavy-load"):
-        yield FieldProblem(
-            "loading.programme_completed",
-            f"is true but loading.current_phase is '{ld.current_phase}' (not the last phase)",
-        )
-    duration = s.symptom_duration_weeks
-    weeks = ld.weeks_adherent_loading
-    if duration is not None and weeks is not None and weeks > duration:
-        yield FieldProblem(
-            "loading.weeks_adherent_loading",
-            f"is {weeks} weeks, longer than symptom_duration_weeks ({duration})",
-        )
 
 
 def parse_state(data: PatientState | Mapping[str, Any] | str | bytes) -> PatientState:
@@ -357,13 +332,23 @@ def parse_state(data: PatientState | Mapping[str, Any] | str | bytes) -> Patient
     if isinstance(data, PatientState):
         return data
     try:
-        if isinstance(data, str | bytes):
-            return PatientState.model_validate_json(data)
-        if not isinstance(data, Mapping):
+        # Strict reading first (duplicate keys, NaN, huge numbers, deep nesting, encoding;
+        # integral floats become integers), then the model.
+        if isinstance(data, str | bytes | bytearray):
+            raw = strict_json.loads(data, what="patient state")
+        elif isinstance(data, Mapping):
+            raw = strict_json.normalise(data)
+        else:
             raise PatientStateError(
-                [FieldProblem("", f"expected a JSON object, got {type(data).__name__}")]
+                [FieldProblem("", f"expected a JSON object, got {strict_json.shown(data)}")]
             )
-        return _validate_python(data if type(data) is dict else dict(data))
+        if not isinstance(raw, dict):
+            raise PatientStateError(
+                [FieldProblem("", f"expected a JSON object, got {strict_json.shown(raw)}")]
+            )
+        return _validate_python(raw)
+    except strict_json.InputProblems as exc:
+        raise PatientStateError(exc.problems) from None
     except ValidationError as exc:
         raise PatientStateError(list(_problems_from(exc))) from None
 
@@ -374,23 +359,18 @@ def _problems_from(exc: ValidationError) -> Iterator[FieldProblem]:
         if isinstance(cause, _Contradictions):
             yield from cause.problems
             continue
-        path = ".".join(str(p) for p in err["loc"])
+        path = strict_json.path_text(list(err["loc"]))
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown field"
         elif err["type"] == "json_invalid":
             message = f"not valid JSON ({message})"
         if "input" in err and err["type"] not in ("extra_forbidden", "missing"):
-            message += f" (got {_short_repr(err['input'])})"
-        yield FieldProblem(path, message)
-
-
-def _short_repr(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+            message += f" (got {strict_json.shown(err['input'])})"
+        yield FieldProblem(path, strict_json.shown_text(message))
 
 
 # Measured with callgrind per call on distinct states: model_validate(dict(data)) 86 k
-# instructions, a prebuilt TypeAdapter 79 k; model_validate_json 73 k from text, but a dict would
-# first need encoding (about 70 k more), so JSON input goes straight to it and mappings go here.
+# instructions, a prebuilt TypeAdapter 79 k. Input is first read strictly (duplicate keys, NaN,
+# huge numbers, nesting), so both JSON text and mappings reach the model as plain dicts.
 _validate_python = TypeAdapter(PatientState).validate_python

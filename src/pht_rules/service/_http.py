@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from pht_rules.errors import UsageError
 from pht_rules.fhir.errors import FhirProblem
 from pht_rules.fhir.validation import operation_outcome
+from pht_rules.patient import strict_json
 
 __all__ = ["FHIR_JSON", "JSON", "bad", "json_response", "outcome_response", "read_json"]
 
@@ -64,20 +64,21 @@ async def read_json(request: Request, limit: int) -> Any:
     if not body:
         raise _Reject(400, [FhirProblem("the request body is empty", code="required")], "empty")
     try:
-        return json.loads(body, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
-        where = ""
-        if isinstance(exc, json.JSONDecodeError):
-            where = f" at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        # Strict: a key given twice, NaN, huge numbers, deep nesting and bad UTF-8 are refused.
+        return strict_json.loads(body, what="the request body")
+    except strict_json.InputProblems as exc:
         raise _Reject(
             400,
-            [FhirProblem(f"the request body is not valid JSON{where}", code="structure")],
+            [
+                FhirProblem(
+                    str(p) if p.field_path else p.message,
+                    expression=p.field_path or None,
+                    code="structure",
+                )
+                for p in exc.problems
+            ],
             "json",
         ) from None
-
-
-def _no_constant(name: str) -> Any:
-    raise UsageError(f"{name} is not JSON")
 
 
 def _too_large(limit: int) -> _Reject:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pht_rules.errors import UsageError
+from pht_rules.definitions.ruleset import read_profile
+from pht_rules.errors import ProfileError, UsageError
 from pht_rules.service.settings import DEFAULT_PORT, ServiceSettings, TrustedIssuer
 
 __all__ = ["add_serve_arguments", "run_serve", "serve", "settings_from_args"]
@@ -131,10 +131,11 @@ def settings_from_args(args: argparse.Namespace) -> ServiceSettings:
         raise UsageError("--insecure-no-auth is for local demos: it only listens on loopback")
     profile: dict[str, int] = {}
     if args.profile:
-        loaded = json.loads(Path(args.profile).read_text(encoding="utf-8"))
-        if not isinstance(loaded, dict):
-            raise UsageError(f"{args.profile}: a profile is a JSON object of parameter values")
-        profile = loaded
+        try:
+            loaded = read_profile(Path(args.profile).read_bytes())
+        except ProfileError as exc:
+            raise UsageError(f"{args.profile}: {exc}") from None
+        profile = dict(loaded.overrides)
     settings = ServiceSettings(
         host=args.host,
         port=args.port,

@@ -114,7 +114,7 @@ _EVALUATOR_LIMIT = 32  # compiled evaluators kept; the least recently used is cl
 def evaluator(
     ruleset: RuleSet | None = None,
     profile: ProfileLike = None,
-    engine: EngineName = "durable",
+    engine: EngineName = "auto",
 ) -> Evaluator:
     """A shared, compiled evaluator for (rule set, profile, engine), built on first use.
 

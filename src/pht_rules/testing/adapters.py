@@ -177,7 +177,7 @@ class Wrapper:
         ruleset: RuleSet | None = None,
         profile: ProfileLike = None,
         *,
-        engine: EngineName = "durable",
+        engine: EngineName = "auto",
         expected: RuleSet | None = None,
     ) -> Wrapper:
         """The rule set itself as the target (default: the bundled rules); ``expected`` as for

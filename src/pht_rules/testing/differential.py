@@ -15,6 +15,7 @@ the reference, or a service's answers with the library's. Nothing here imports h
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,7 +46,8 @@ AssessFn = Callable[[PatientState], Assessment]
 
 def assessment_differences(first: Assessment, second: Assessment) -> list[str]:
     """Where two assessments differ, one line per difference (empty: they are identical)."""
-    if first.to_json() == second.to_json():
+    # The engine that ran is named in each assessment; it is not a difference in advice.
+    if first.to_json() == dataclasses.replace(second, engine=first.engine).to_json():
         return []
     out: list[str] = []
     by_id = {d.decision_id: d for d in second.decisions}

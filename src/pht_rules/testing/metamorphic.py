@@ -40,6 +40,7 @@ from pht_rules.errors import PatientStateError
 from pht_rules.evaluation.assessment import Assessment
 from pht_rules.patient.fields import FieldSpec, input_fields
 from pht_rules.patient.model import PatientState, parse_state
+from pht_rules.patient.plausibility import DERIVED_FROM
 from pht_rules.testing._rules import ProfileLike, params_of, rules_of
 
 __all__ = [
@@ -140,13 +141,15 @@ class RelationContext:
 
     @cached_property
     def reads(self) -> dict[str, frozenset[str]]:
-        """For each decision, every input field it reads, directly or through its dependencies."""
+        """For each decision, every input field it reads, directly, through its dependencies, or
+        as the source of an answer derived when unknown (a rest-pain score for pain at rest)."""
         out: dict[str, frozenset[str]] = {}
 
         def closure(decision_id: str) -> frozenset[str]:
             if decision_id not in out:
                 d = self.ruleset.decision(decision_id)
                 fields = set(input_fields_of(d))
+                fields |= {DERIVED_FROM[f] for f in fields if f in DERIVED_FROM}
                 for dep in d.depends_on:
                     fields |= closure(dep)
                 out[decision_id] = frozenset(fields)

@@ -134,6 +134,8 @@ def _less_irritable_body(draw: Draw, **opts: Any) -> PatientState:
     flat, params = _base(draw, opts, clear_screen=True)
     for path in IRRITABILITY_FIELDS:
         flat[path] = False
+    # No rest pain, so no rest-pain score either: a positive one would mean pain at rest.
+    flat["symptoms.pain_at_rest_nrs"] = draw(st.sampled_from((0, None)))
     late = params["less_irritable_onset_minutes"]
     runs_painfully = draw(st.booleans())
     flat["symptoms.pain_when_running"] = runs_painfully

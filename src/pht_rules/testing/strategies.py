@@ -20,6 +20,7 @@ has a repr that shows how it was built.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -31,6 +32,7 @@ from pht_rules.definitions.ruleset import Profile, RuleSet
 from pht_rules.errors import UsageError, UsageTypeError
 from pht_rules.patient.fields import FieldSpec, input_fields
 from pht_rules.patient.model import PatientState
+from pht_rules.patient.plausibility import MIN_WEEKS_TO_COMPLETE, WEEKS_PER_YEAR
 from pht_rules.testing._rules import ProfileLike, options, params_of, rules_of, unwrap
 
 __all__ = [
@@ -136,9 +138,30 @@ def make_consistent(data: dict[str, Any]) -> dict[str, Any]:
             ld["programme_completed"] = False
     if ld["programme_completed"] is True and ld["current_phase"] in ("isometric", "heavy-load"):
         ld["programme_completed"] = False
-    duration, weeks = data["symptom_duration_weeks"], ld["weeks_adherent_loading"]
-    if duration is not None and weeks is not None and weeks > duration:
-        ld["weeks_adherent_loading"] = duration
+    if ld["programme_completed"] is True:
+        weeks = ld["weeks_adherent_loading"]
+        if weeks is not None and weeks < MIN_WEEKS_TO_COMPLETE:
+            ld["weeks_adherent_loading"] = MIN_WEEKS_TO_COMPLETE  # completing takes some weeks
+    age, duration = data["age_years"], data["symptom_duration_weeks"]
+    lifetime = None if age is None else math.floor((age + 1) * WEEKS_PER_YEAR)
+    if duration is not None:
+        # Loading weeks fit inside the symptom duration: lengthen it (within the patient's
+        # lifetime), else shorten them.
+        longest = max(ld["weeks_adherent_loading"] or 0, ld["weeks_in_phase"] or 0)
+        duration = max(duration, min(longest, lifetime if lifetime is not None else longest))
+        if lifetime is not None:
+            duration = min(duration, lifetime)
+        data["symptom_duration_weeks"] = duration
+        for name in ("weeks_adherent_loading", "weeks_in_phase"):
+            if ld[name] is not None and ld[name] > duration:
+                ld[name] = duration
+        weeks = ld["weeks_adherent_loading"]
+        if (
+            ld["programme_completed"] is True
+            and weeks is not None
+            and weeks < MIN_WEEKS_TO_COMPLETE
+        ):
+            ld["programme_completed"] = False
     return data
 
 

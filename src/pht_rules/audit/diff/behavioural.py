@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pht_rules.audit.abstraction import (
@@ -415,20 +415,37 @@ def _merge_display(picked: Sequence[Value]) -> list[str]:
     return shown
 
 
-def behavioural_diff(a: Side, b: Side) -> tuple[DecisionDiff, ...]:
-    """Compare every decision of ``a`` and ``b`` over the joint abstraction (exact)."""
+def behavioural_diff(
+    a: Side, b: Side, *, progress: Callable[[str], None] | None = None
+) -> tuple[DecisionDiff, ...]:
+    """Compare every decision of ``a`` and ``b`` over the joint abstraction (exact).
+
+    ``progress``, if given, is called with each decision id once it is compared.
+    """
     joint = _Joint(a, b)
     try:
-        return tuple(joint.compare(did) for did in joint.order)
+        out = []
+        for did in joint.order:
+            out.append(joint.compare(did))
+            if progress is not None:
+                progress(did)
+        return tuple(out)
     finally:
         joint.close()
 
 
-def diff(a: Side, b: Side, *, behaviour: bool = True) -> DiffReport:
-    """The structural and (unless ``behaviour`` is false) behavioural diff from ``a`` to ``b``."""
+def diff(
+    a: Side,
+    b: Side,
+    *,
+    behaviour: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> DiffReport:
+    """The structural and (unless ``behaviour`` is false) behavioural diff from ``a`` to ``b``;
+    ``progress`` as for :func:`behavioural_diff`."""
     started = time.perf_counter()
     structural = structural_diff(a, b)
-    decisions = behavioural_diff(a, b) if behaviour else None
+    decisions = behavioural_diff(a, b, progress=progress) if behaviour else None
     return DiffReport(
         a=a.label,
         b=b.label,
