@@ -91,7 +91,7 @@ def test_auto_picks_durable_where_it_imports(ruleset: RuleSet) -> None:
 
 
 def test_output_schema_names_the_engine() -> None:
-    """The assessment's JSON Schema requires the engine and lists the two names."""
+    """The assessment's JSON Schema requires the engine and lists the three names."""
     schema = pht_rules.assessment_json_schema()
     assert "engine" in schema["required"]
-    assert schema["properties"]["engine"]["enum"] == ["durable", "interpreter"]
+    assert schema["properties"]["engine"]["enum"] == ["durable", "interpreter", "compiled"]

@@ -281,6 +281,7 @@ def _json_data(a: Assessment) -> dict[str, Any]:
         ],
         "profile": a.profile,
         "disclaimer": a.disclaimer,
+        "engine": a.engine,
     }
 
 
