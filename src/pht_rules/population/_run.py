@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from pht_rules.population._rows import error_row, result_schema
 from pht_rules.population._writers import (
     JsonLinesWriter,
     OutputFormat,
-    ParquetWriter,
     open_writer,
     output_format,
 )
@@ -103,11 +101,10 @@ def run_file(
     read = written = rejected = 0
     start = time.perf_counter()
     label = str(source)
-    with ExitStack() as stack:
-        writer: JsonLinesWriter | ParquetWriter = stack.enter_context(
-            open_writer(output, out_fmt, schema)
-        )
-        error_writer = stack.enter_context(JsonLinesWriter(errors_path))
+    with (
+        open_writer(output, out_fmt, schema) as writer,
+        JsonLinesWriter(errors_path) as error_writer,
+    ):
         results = evaluate_records(
             read_raw(source, fmt), fmt, rules=choice, workers=workers, full=full
         )
