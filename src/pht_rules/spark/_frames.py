@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 
 POSITION = "_position"
 """A column that keeps the input order through a run (monotonically increasing, not contiguous)."""
+
+_DOT = "__dot__"
+"""Stands for '.' in column names while on Spark, which reads a dot as a struct field access."""
 
 # One compiled evaluator per rule choice per Python worker: Spark reuses its Python workers
 # (spark.python.worker.reuse, on by default), so the rules are compiled once per executor worker.
@@ -58,6 +62,20 @@ def spark_result_schema(
     return from_arrow_schema(_arrow_schema(decisions, full, keep_position))
 
 
+def _best_id(payload: Any) -> str | None:
+    """The id of a rejected record, when one can be read: Spark rows have no line numbers."""
+    if isinstance(payload, str | bytes):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return None
+    if not isinstance(payload, dict):
+        return None
+    subject = payload.get("subject")
+    raw = subject.get("reference") if isinstance(subject, dict) else payload.get("id")
+    return None if raw is None else str(raw)
+
+
 def _evaluate_row(
     ev: Evaluator, choice: RuleChoice, fmt: InputFormat, payload: Any, full: bool
 ) -> dict[str, Any]:
@@ -65,8 +83,7 @@ def _evaluate_row(
         patient_id, state = decode(fmt, RawRecord(0, payload))
         assessment = ev.evaluate(state)
     except (RecordError, EvaluationError) as exc:
-        raw_id = payload.get("id") if isinstance(payload, dict) else None
-        return {"id": None if raw_id is None else str(raw_id), "error": str(exc)}
+        return {"id": _best_id(payload), "error": str(exc)}
     row = assessment_row(patient_id, assessment, engine=choice.engine, full=full)
     row["error"] = None
     return row
@@ -80,8 +97,10 @@ def _mapper(
     id_column: str,
     state_column: str | None,
     text_column: str,
+    input_columns: list[str],
 ) -> Any:
     keep_position = POSITION in schema.names
+    dotted = any(_DOT in name for name in input_columns)
 
     def evaluate_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
@@ -90,6 +109,8 @@ def _mapper(
         for batch in batches:
             rows = []
             for record in batch.to_pylist():
+                if dotted:
+                    record = {k.replace(_DOT, "."): v for k, v in record.items()}
                 position = record.pop(POSITION, None)
                 if fmt != "parquet":
                     payload: Any = record[text_column]
@@ -122,7 +143,9 @@ def _evaluate(
     choice = rules or RuleChoice()
     decisions = [d.id for d in choice.ruleset().decisions]
     schema = _arrow_schema(decisions, full, POSITION in df.columns)
-    fn = _mapper(choice, fmt, full, schema, id_column, state_column, text_column)
+    if any("." in c for c in df.columns):
+        df = df.toDF(*[c.replace(".", _DOT) for c in df.columns])
+    fn = _mapper(choice, fmt, full, schema, id_column, state_column, text_column, df.columns)
     return df.mapInArrow(fn, from_arrow_schema(schema))
 
 
