@@ -9,19 +9,23 @@ in input order, so the output is the same whatever the number of workers.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pht_rules import EvaluationError, Evaluator, Profile, RuleSet, load_rules
 from pht_rules.population._records import InputFormat, RawRecord, RecordError, decode
-from pht_rules.population._rows import assessment_row
+from pht_rules.population._rows import assessment_row, result_schema
+from pht_rules.population._writers import OutputFormat
+
+T = TypeVar("T")
 
 EngineName = Literal["durable", "interpreter"]
 
@@ -72,14 +76,47 @@ class Result:
     problems: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A chunk's rows already in the output format (JSON Lines text or an Arrow record batch),
+    so that the process writing the file only writes; ``rejected`` are the chunk's rejections."""
+
+    read: int
+    written: int
+    payload: Any
+    rejected: tuple[Result, ...]
+
+
 class _Worker:
     """What one process needs to evaluate chunks: the compiled rules and the record format."""
 
-    def __init__(self, choice: RuleChoice, fmt: InputFormat, full: bool) -> None:
+    def __init__(
+        self, choice: RuleChoice, fmt: InputFormat, full: bool, encode: OutputFormat | None = None
+    ) -> None:
         self.evaluator = choice.evaluator()
         self.engine = choice.engine
         self.fmt = fmt
         self.full = full
+        self.encode = encode
+        self.schema = None
+        if encode == "parquet":
+            decisions = [d.id for d in self.evaluator.ruleset.decisions]
+            self.schema = result_schema(decisions, full=full)
+
+    def encoded(self, chunk: list[RawRecord]) -> Encoded:
+        results = self.run(chunk)
+        rows = [r.row for r in results if r.row is not None]
+        rejected = tuple(r for r in results if r.row is None)
+        payload: Any
+        if self.encode == "parquet":
+            import pyarrow as pa
+
+            payload = pa.RecordBatch.from_pylist(rows, schema=self.schema)
+        else:
+            payload = "".join(
+                json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows
+            )
+        return Encoded(len(results), len(rows), payload, rejected)
 
     def run(self, chunk: list[RawRecord]) -> list[Result]:
         out: list[Result] = []
@@ -102,14 +139,16 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def _init_worker(choice: RuleChoice, fmt: InputFormat, full: bool) -> None:
+def _init_worker(
+    choice: RuleChoice, fmt: InputFormat, full: bool, encode: OutputFormat | None
+) -> None:
     global _worker
-    _worker = _Worker(choice, fmt, full)
+    _worker = _Worker(choice, fmt, full, encode)
 
 
-def _run_chunk(chunk: list[RawRecord]) -> list[Result]:
+def _call(method: Callable[[_Worker, list[RawRecord]], T], chunk: list[RawRecord]) -> T:
     assert _worker is not None, "worker used before its initializer ran"
-    return _worker.run(chunk)
+    return method(_worker, chunk)
 
 
 def available_cpus() -> int:
@@ -144,16 +183,45 @@ def evaluate_records(
     are in flight, so memory stays flat whatever the input size. The results do not depend on
     ``workers`` or ``chunk_size``.
     """
+    for chunk in _ordered(_Worker.run, records, fmt, rules, workers, full, None, chunk_size):
+        yield from chunk
+
+
+def evaluate_encoded(
+    records: Iterable[RawRecord],
+    fmt: InputFormat,
+    encode: OutputFormat,
+    *,
+    rules: RuleChoice | None = None,
+    workers: int = 1,
+    full: bool = False,
+    chunk_size: int = 256,
+) -> Iterator[Encoded]:
+    """Like :func:`evaluate_records`, but each chunk comes back encoded for ``encode`` output by
+    the worker that evaluated it (the writing process then only writes), in input order."""
+    yield from _ordered(_Worker.encoded, records, fmt, rules, workers, full, encode, chunk_size)
+
+
+def _ordered(
+    method: Callable[[_Worker, list[RawRecord]], T],
+    records: Iterable[RawRecord],
+    fmt: InputFormat,
+    rules: RuleChoice | None,
+    workers: int,
+    full: bool,
+    encode: OutputFormat | None,
+    chunk_size: int,
+) -> Iterator[T]:
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
     choice = rules or RuleChoice()
     if workers == 1:
-        worker = _Worker(choice, fmt, full)
+        worker = _Worker(choice, fmt, full, encode)
         try:
             for chunk in _chunks(records, chunk_size):
-                yield from worker.run(chunk)
+                yield method(worker, chunk)
         finally:
             worker.evaluator.close()
         return
@@ -164,17 +232,17 @@ def evaluate_records(
         max_workers=workers,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(choice, fmt, full),
+        initargs=(choice, fmt, full, encode),
     ) as pool:
-        pending: deque[Future[list[Result]]] = deque()
+        pending: deque[Future[T]] = deque()
         limit = 2 * workers + 1
         try:
             for chunk in _chunks(records, chunk_size):
-                pending.append(pool.submit(_run_chunk, chunk))
+                pending.append(pool.submit(_call, method, chunk))
                 if len(pending) >= limit:
-                    yield from pending.popleft().result()
+                    yield pending.popleft().result()
             while pending:
-                yield from pending.popleft().result()
+                yield pending.popleft().result()
         finally:
             for future in pending:
                 future.cancel()

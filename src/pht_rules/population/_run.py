@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pht_rules.population._batch import Result, RuleChoice, evaluate_records
+from pht_rules.population._batch import Encoded, RuleChoice, evaluate_encoded
 from pht_rules.population._records import InputFormat, count_records, detect_format, read_raw
-from pht_rules.population._rows import error_row, result_schema
+from pht_rules.population._rows import error_row, ruleset_schema
 from pht_rules.population._writers import (
     JsonLinesWriter,
     OutputFormat,
@@ -54,21 +54,16 @@ def default_errors_path(output: str | Path) -> Path:
     return p.with_name(p.name + ".errors.jsonl")
 
 
-def _progress(results: Iterator[Result], total: int | None, show: bool) -> Iterator[Result]:
+def _progress(chunks: Iterator[Encoded], total: int | None, show: bool) -> Iterator[Encoded]:
     if not show:
-        yield from results
+        yield from chunks
         return
     from tqdm import tqdm
 
     with tqdm(total=total, unit=" patients", unit_scale=True, file=sys.stderr) as bar:
-        pending = 0
-        for result in results:
-            yield result
-            pending += 1
-            if pending == 1000:
-                bar.update(pending)
-                pending = 0
-        bar.update(pending)
+        for chunk in chunks:
+            yield chunk
+            bar.update(chunk.read)
 
 
 def run_file(
@@ -95,8 +90,7 @@ def run_file(
     choice = rules or RuleChoice()
     schema = None
     if out_fmt == "parquet":
-        decisions = [d.id for d in choice.ruleset().decisions]
-        schema = result_schema(decisions, full=full)
+        schema = ruleset_schema(choice.ruleset(), full=full)
     total = count_records(source, fmt) if progress else None
     read = written = rejected = 0
     start = time.perf_counter()
@@ -105,15 +99,14 @@ def run_file(
         open_writer(output, out_fmt, schema) as writer,
         JsonLinesWriter(errors_path) as error_writer,
     ):
-        results = evaluate_records(
-            read_raw(source, fmt), fmt, rules=choice, workers=workers, full=full
+        encoded = evaluate_encoded(
+            read_raw(source, fmt), fmt, out_fmt, rules=choice, workers=workers, full=full
         )
-        for result in _progress(results, total, progress):
-            read += 1
-            if result.row is not None:
-                writer.write(result.row)
-                written += 1
-            else:
+        for chunk in _progress(encoded, total, progress):
+            read += chunk.read
+            writer.write_encoded(chunk.payload)
+            written += chunk.written
+            for result in chunk.rejected:
                 error_writer.write(
                     error_row(label, result.position, result.error or "", result.problems)
                 )

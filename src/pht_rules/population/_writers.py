@@ -45,6 +45,10 @@ class JsonLinesWriter:
         self._fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
         self._fh.write("\n")
 
+    def write_encoded(self, text: str) -> None:
+        """Write rows already encoded as JSON Lines text."""
+        self._fh.write(text)
+
     def close(self, *, commit: bool) -> None:
         """Close the file; rename it into place only if ``commit``."""
         self._fh.close()
@@ -70,6 +74,8 @@ class ParquetWriter:
         self._tmp = partial_path(self.path)
         self._schema = schema
         self._rows: list[dict[str, Any]] = []
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
         self._batch_rows = batch_rows
         self._writer: pq.ParquetWriter = pq.ParquetWriter(self._tmp, schema)
 
@@ -78,12 +84,30 @@ class ParquetWriter:
         if len(self._rows) >= self._batch_rows:
             self._flush()
 
-    def _flush(self) -> None:
+    def write_encoded(self, batch: pa.RecordBatch) -> None:
+        """Write rows already encoded as an Arrow record batch of the writer's schema."""
+        self._rows_to_batch()
+        if batch.num_rows:
+            self._pending.append(batch)
+            self._pending_rows += batch.num_rows
+            if self._pending_rows >= self._batch_rows:
+                self._flush()
+
+    def _rows_to_batch(self) -> None:
         import pyarrow as pa
 
         if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self._schema))
+            self._pending.append(pa.RecordBatch.from_pylist(self._rows, schema=self._schema))
+            self._pending_rows += len(self._rows)
             self._rows = []
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        self._rows_to_batch()
+        if self._pending:
+            self._writer.write_table(pa.Table.from_batches(self._pending, schema=self._schema))
+            self._pending, self._pending_rows = [], 0
 
     def close(self, *, commit: bool) -> None:
         """Write what is buffered and close; rename into place only if ``commit``."""
