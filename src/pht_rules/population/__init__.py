@@ -40,7 +40,13 @@ from pht_rules.population._rows import (
     ruleset_schema,
 )
 from pht_rules.population._run import RunSummary, default_errors_path, read_results, run_file
-from pht_rules.population._writers import OutputFormat, output_format, partial_path
+from pht_rules.population._writers import (
+    JsonLinesWriter,
+    OutputFormat,
+    ParquetWriter,
+    output_format,
+    partial_path,
+)
 from pht_rules.population.diff import PopulationDiff, population_diff
 from pht_rules.population.report import (
     PopulationSummary,
@@ -62,7 +68,9 @@ __all__ = [
     "ROW_COLUMNS",
     "CaseMix",
     "InputFormat",
+    "JsonLinesWriter",
     "OutputFormat",
+    "ParquetWriter",
     "PopulationDiff",
     "PopulationSummary",
     "RawRecord",

@@ -11,7 +11,7 @@ import io
 from collections.abc import Sequence
 from html import escape
 
-from pht_rules.errors import PhtRulesError
+from pht_rules import PhtRulesError
 
 
 class ReportDependencyError(PhtRulesError):

@@ -18,8 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from pht_rules import PatientState, PatientStateError, parse_state
-from pht_rules.errors import PhtRulesError
+from pht_rules import PatientState, PatientStateError, PhtRulesError, parse_state
 
 InputFormat = Literal["jsonl", "csv", "parquet", "fhir-ndjson", "records"]
 """``records``: Python mappings handed over directly (no file)."""

@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pht_rules import Profile, load_rules
-from pht_rules.errors import PhtRulesError
+from pht_rules import PhtRulesError, Profile, load_rules
 from pht_rules.population._batch import RuleChoice, available_cpus
 from pht_rules.population._records import INPUT_FORMATS, InputFormat, RecordError
 from pht_rules.population._run import read_results, run_file

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pht_rules.population import (
     InputFormat,
+    JsonLinesWriter,
     RecordError,
     RuleChoice,
     RunSummary,
@@ -18,7 +19,6 @@ from pht_rules.population import (
     error_row,
     partial_path,
 )
-from pht_rules.population._writers import JsonLinesWriter
 from pht_rules.spark._frames import POSITION, evaluate_dataframe, evaluate_text
 
 if TYPE_CHECKING:
