@@ -66,9 +66,12 @@ def test_csv_dotted_columns_are_typed_and_empty_is_unknown(tmp_path: Path) -> No
         "id,age_years,symptoms.pain_at_rest,symptoms.pain_at_rest_nrs,loading.current_phase\n"
         "p1,40,true,3,isometric\n"
         "p2,,FALSE,,\n"
+        "p3,41\n"
     )
     records = list(read_raw(path, "csv"))
-    assert [r.position for r in records] == [2, 3]
+    assert [r.position for r in records] == [2, 3, 4]
+    with pytest.raises(RecordError, match="2 cells, the header 5"):
+        decode("csv", records[2])
     pid, state = decode("csv", records[0])
     assert pid == "p1" and state.age_years == 40 and state.symptoms.pain_at_rest is True
     assert state.loading.current_phase == "isometric"

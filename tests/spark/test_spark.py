@@ -21,6 +21,8 @@ from pht_rules.population import (
 )
 from pht_rules.spark import evaluate_dataframe, evaluate_text, run_spark_file, spark_result_schema
 
+pytestmark = pytest.mark.spark
+
 N = 400
 
 

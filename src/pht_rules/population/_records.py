@@ -52,6 +52,13 @@ class RawRecord:
     payload: Any
 
 
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """The payload of a record the reader could cut but not read (a CSV row of the wrong width)."""
+
+    message: str
+
+
 def detect_format(path: str | Path) -> InputFormat:
     """The input format implied by a file name (``.jsonl``/``.ndjson``, ``.csv``, ``.parquet``).
 
@@ -91,8 +98,13 @@ def read_raw(path: str | Path, fmt: InputFormat, *, batch_size: int = 1024) -> I
             if header is None:
                 return
             for row in reader:
-                if row:
-                    yield RawRecord(reader.line_num, dict(zip(header, row, strict=False)))
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    problem = f"has {len(row)} cells, the header {len(header)}"
+                    yield RawRecord(reader.line_num, Malformed(f"CSV row {problem}"))
+                else:
+                    yield RawRecord(reader.line_num, dict(zip(header, row, strict=True)))
     elif fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -179,6 +191,8 @@ def decode(fmt: InputFormat, record: RawRecord) -> tuple[str, PatientState]:
     :class:`RecordError` carrying the library's field errors; nothing is returned partially.
     """
     payload = record.payload
+    if isinstance(payload, Malformed):
+        raise RecordError(payload.message, [("<record>", payload.message)])
     if fmt == "fhir-ndjson":
         return _decode_fhir(payload, record.position)
     if fmt in ("jsonl", "records"):
