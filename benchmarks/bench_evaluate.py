@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import pht_rules
-import pht_rules.evaluator
+import pht_rules.evaluation.evaluator
 from pht_rules import Evaluator, PatientState, PatientStateError, parse_state
-from pht_rules.assessment import NO_RULE_MATCHED
-from pht_rules.fields import UNDETERMINED, input_fields
+from pht_rules.evaluation.assessment import NO_RULE_MATCHED
+from pht_rules.patient.fields import UNDETERMINED, input_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -892,7 +892,7 @@ def main() -> None:
     mc_same = MissCounter(ev)
     for d in same_d[:1000]:
         ev.evaluate(d)
-    limit = getattr(pht_rules.evaluator, "_DECISION_CACHE_LIMIT", "?")
+    limit = getattr(pht_rules.evaluation.evaluator, "_DECISION_CACHE_LIMIT", "?")
     print(
         f"  decision-cache misses per evaluate() (of {len(rules.decisions)} decisions; cache "
         f"limit {limit}): distinct states {mc_novel.per_call(len(novel))}, cycled "
@@ -1083,7 +1083,7 @@ def main() -> None:
     print(
         f"  informational: then {n_novel:,} distinct new states: "
         f"{(rss['after_novel'] - rss['before_novel']) / 1024:+.1f} MB more (decision cache peaked at "
-        f"{rss['peak']:,} entries; limit {getattr(pht_rules.evaluator, '_DECISION_CACHE_LIMIT', '?')})"
+        f"{rss['peak']:,} entries; limit {getattr(pht_rules.evaluation.evaluator, '_DECISION_CACHE_LIMIT', '?')})"
     )
     RESULTS.update(rss=growth)
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import pht_rules
-from pht_rules._loader import bundled_rules
+from pht_rules.loading import bundled_rules
 
 
 @pytest.fixture(scope="session")

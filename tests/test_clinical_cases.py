@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The clinical test cases in ``tests/cases``, run on both engines, and their coverage of the rules.
 
-Every case is run through :class:`~pht_rules.cases.CaseRunner` with the durable-rules engine and
+Every case is run through :class:`~pht_rules.audit.cases.CaseRunner` with the durable-rules engine and
 with the reference interpreter; both must meet every expectation. The coverage tests are computed
 from the case files and the loaded rule set: every rule must be expected to fire (and be selected)
 in some case, and every outcome of every decision must be expected by some case.
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import pht_rules
-from pht_rules.cases import CaseRunner, ClinicalCase, load_cases
+from pht_rules.audit.cases import CaseRunner, ClinicalCase, load_cases
 
 CASE_DIR = Path(__file__).parent / "cases"
 CASES: list[ClinicalCase] = load_cases(CASE_DIR)

@@ -5,19 +5,8 @@ Declarative, cited guideline rules evaluated by durable-rules over a typed patie
 output suggests; a clinician decides.
 """
 
-from pht_rules._api import evaluate, load_rules, patient_state_json_schema
-from pht_rules.assessment import (
-    Assessment,
-    Citation,
-    DecisionResult,
-    Evidence,
-    GuidelineGap,
-    InformationNeed,
-    ParameterInForce,
-    RuleHit,
-    RuleSetInfo,
-    assessment_json_schema,
-)
+from pht_rules._version import __version__ as __version__
+from pht_rules.definitions import Decision, Parameter, Profile, Rule, RuleSet
 from pht_rules.errors import (
     EvaluationError,
     PatientStateError,
@@ -26,11 +15,23 @@ from pht_rules.errors import (
     RuleConflictError,
     RuleFileError,
 )
-from pht_rules.evaluator import Evaluator
-from pht_rules.models import PatientState, parse_state
-from pht_rules.ruleset import Decision, Parameter, Profile, Rule, RuleSet
-
-__version__ = "0.1.0"
+from pht_rules.evaluation import (
+    Assessment,
+    Citation,
+    DecisionResult,
+    Evaluator,
+    Evidence,
+    GuidelineGap,
+    InformationNeed,
+    ParameterInForce,
+    RuleHit,
+    RuleSetInfo,
+    assessment_json_schema,
+    evaluate,
+    patient_state_json_schema,
+)
+from pht_rules.loading import load_rules
+from pht_rules.patient import PatientState, parse_state
 
 __all__ = [
     "Assessment",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pht_rules.cases import CaseRunner, load_cases
+from pht_rules.audit.cases import CaseRunner, load_cases
 
 pytest_plugins = ["pytester"]
 

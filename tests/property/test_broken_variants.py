@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 import pht_rules
-from pht_rules.cases import CaseRunner, load_cases
+from pht_rules.audit.cases import CaseRunner, load_cases
 from pht_rules.testing import (
     SafetyViolation,
     assert_invariants,

@@ -2,7 +2,7 @@
 """Differential checks: the durable-rules engine and the reference interpreter agree.
 
 On generated patients (under generated profiles too), and exhaustively over the rule set's exact
-finite domain (:class:`pht_rules.domain.Abstraction`); and the check reports a disagreement when
+finite domain (:class:`pht_rules.audit.abstraction.Abstraction`); and the check reports a disagreement when
 there is one.
 """
 

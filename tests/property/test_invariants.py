@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import pht_rules
 from pht_rules import PatientState, Profile
-from pht_rules.invariants import Advice
+from pht_rules.audit.invariants import Advice
 from pht_rules.testing import (
     INVARIANTS,
     boundary_patient_states,

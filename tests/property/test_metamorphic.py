@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import pht_rules
 from pht_rules import Assessment, PatientState
-from pht_rules.invariants import Advice
+from pht_rules.audit.invariants import Advice
 from pht_rules.testing import (
     RELATIONS,
     SafetyViolation,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import pht_rules
 from pht_rules import Assessment, Evaluator, PatientState, PatientStateError, PhtRulesError
-from pht_rules.assessment import NO_RULE_MATCHED
+from pht_rules.evaluation.assessment import NO_RULE_MATCHED
 from pht_rules.testing import (
     INVARIANTS,
     check_invariants,

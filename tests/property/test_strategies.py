@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import pht_rules
 from pht_rules import PatientState, Profile, ProfileError
-from pht_rules.invariants import RED_FLAG_OUTCOMES, red_flags
+from pht_rules.audit.invariants import RED_FLAG_OUTCOMES, red_flags
 from pht_rules.testing import (
     PICTURES,
     boundary_patient_states,

@@ -19,7 +19,7 @@ from pht_rules.fhir import (
     state_to_response,
     validate_resource,
 )
-from pht_rules.fhir.__main__ import main as fhir_main
+from pht_rules.fhir.cli import main as fhir_main
 from pht_rules.fhir.codes import ITEMS_SYSTEM, UCUM, UNKNOWN
 
 from .conftest import EXAMPLES, FHIR_EXAMPLES, example, example_state

@@ -22,7 +22,7 @@ from pht_rules.fhir import (
 )
 from pht_rules.fhir.codes import UCUM_UNITS, UNKNOWN, YES_NO_SYSTEM
 from pht_rules.fhir.questionnaire import ENABLE_WHEN
-from pht_rules.fields import input_fields
+from pht_rules.patient.fields import input_fields
 
 
 def _leaves(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

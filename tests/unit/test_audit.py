@@ -15,19 +15,14 @@ import pytest
 import yaml
 
 from pht_rules import ProfileError, RuleFileError, RuleSet, load_rules
-from pht_rules import audit as audit_module
-from pht_rules._loader import bundled_rules
-from pht_rules.audit import (
-    AuditReport,
-    audit,
-    check_drift,
-    fingerprint_sections,
-    normalise,
-    read_source_sections,
-    render_audit,
-    split_sections,
-)
+from pht_rules.audit import drift as audit_module
+from pht_rules.audit.drift import check_drift, fingerprint_sections, split_sections
+from pht_rules.audit.rendering import render_audit
+from pht_rules.audit.report import AuditReport
+from pht_rules.audit.traceability import audit
 from pht_rules.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, EXIT_RULES, main
+from pht_rules.definitions.catalogue import normalise
+from pht_rules.loading import bundled_rules, read_source_sections
 
 Edit = Callable[[str, Callable[[Any], None]], Path]
 

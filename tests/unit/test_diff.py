@@ -13,8 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pht_rules import Evaluator, PatientState, Profile, RuleSet, load_rules
+from pht_rules.audit.diff import (
+    DiffRegion,
+    DiffReport,
+    Side,
+    diff,
+    diff_json,
+    render_diff,
+)
 from pht_rules.cli import EXIT_CHECK_FAILED, EXIT_OK, EXIT_RULES, EXIT_USAGE, main
-from pht_rules.diff import DiffRegion, DiffReport, Side, diff, diff_json, render_diff
 from pht_rules.testing import patient_states
 
 Edit = Callable[[str, Callable[[Any], None]], Path]

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from pht_rules import EvaluationError, Evaluator, RuleSet
-from pht_rules._compiler import compile_condition
-from pht_rules._durable import DurableEngine
-from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth
-from pht_rules.engine import InterpreterEngine, create_engine
-from pht_rules.interpreter import truth, undecided_fields, witness
+from pht_rules.definitions.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, Truth
+from pht_rules.engine._compiler import compile_condition
+from pht_rules.engine._durable import DurableEngine
+from pht_rules.engine.interface import InterpreterEngine, create_engine
+from pht_rules.engine.interpreter import truth, undecided_fields, witness
 from tests.helpers import EXAMPLES, complete_patient
 
 A = Compare("symptoms.pain_at_rest", "is", True)
@@ -117,10 +117,10 @@ def test_no_threads_are_started(ruleset: RuleSet) -> None:
 
 def test_engine_rebuilds_after_a_failure(ruleset: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
     """An engine error mid-evaluation is reported, and the next evaluation is correct."""
-    import pht_rules._durable as durable
+    import pht_rules.engine._durable as durable
 
-    engine = DurableEngine(ruleset, ruleset.defaults)
-    reference = InterpreterEngine(ruleset, ruleset.defaults)
+    engine = DurableEngine(ruleset.resolved())
+    reference = InterpreterEngine(ruleset.resolved())
     snapshot = {"symptoms.pain_at_rest": True}
     real = durable.dre.complete_and_start_action
 
@@ -139,7 +139,7 @@ def test_engine_rebuilds_after_a_failure(ruleset: RuleSet, monkeypatch: pytest.M
 def test_unknown_engine_name(ruleset: RuleSet) -> None:
     """Asking for an engine that does not exist is a clear error."""
     with pytest.raises(ValueError, match="unknown engine"):
-        create_engine("drools", ruleset, ruleset.defaults)  # type: ignore[arg-type]
+        create_engine("drools", ruleset.resolved())  # type: ignore[arg-type]
 
 
 def test_evaluators_can_be_created_and_closed_repeatedly(ruleset: RuleSet) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pht_rules import RuleFileError, load_rules
-from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, ParamRef
+from pht_rules.definitions.conditions import AllOf, AnyOf, Compare, IsUnknown, ParamRef
 
 Edit = Callable[[str, Callable[[Any], None]], Path]
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Tests for pht_rules.reference: the generated clinical-logic document."""
+"""Tests for pht_rules.audit.documents.clinical_logic: the generated clinical-logic document."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from pht_rules import RuleSet, load_rules
-from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, ParamRef
-from pht_rules.reference import main, render_clinical_logic, render_condition
+from pht_rules.audit.documents.clinical_logic import main, render_clinical_logic, render_condition
+from pht_rules.definitions.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, ParamRef
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "clinical-logic.md"
 REGENERATE = "python -m pht_rules.reference > docs/clinical-logic.md"

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from pht_rules import RuleSet, load_rules
-from pht_rules.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, ParamRef
-from pht_rules.reference import render_condition
-from pht_rules.rule_docs import (
+from pht_rules.audit.documents.clinical_logic import render_condition
+from pht_rules.audit.documents.rule_reference import (
     REGENERATE,
     condition_lines,
     main,
     render_rule_reference,
 )
+from pht_rules.definitions.conditions import AllOf, AnyOf, Compare, IsUnknown, Not, ParamRef
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 Edit = Callable[[str, Callable[[Any], None]], Path]

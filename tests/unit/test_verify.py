@@ -15,10 +15,14 @@ import pytest
 import yaml
 
 from pht_rules import RuleSet, load_rules
-from pht_rules import cli as cli_module
-from pht_rules.audit import render_verification, verification_json
+from pht_rules.audit import verify as verify_module
+from pht_rules.audit.verify import (
+    VerificationReport,
+    render_verification,
+    verification_json,
+    verify,
+)
 from pht_rules.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, EXIT_RULES, main
-from pht_rules.verification import VerificationReport, verify
 
 Edit = Callable[[str, Callable[[Any], None]], Path]
 
@@ -250,7 +254,7 @@ def test_cli_verify_on_the_shipped_rules_exits_0(
         calls.append((ruleset.name, profile, cross_check_engine))
         return shipped_report
 
-    monkeypatch.setattr(cli_module, "verify", fake)
+    monkeypatch.setattr(verify_module, "verify", fake)
     assert main(["verify"]) == EXIT_OK
     assert calls == [("pht-core", None, True)]
     out = capsys.readouterr().out

@@ -20,6 +20,32 @@ from __future__ import annotations
 
 from typing import Final
 
+__all__ = [
+    "ANSWERS_SYSTEM",
+    "BASE",
+    "CATALOGUE_SYSTEM",
+    "DATA_ABSENT_REASON",
+    "FINGERPRINT_SYSTEM",
+    "ITEMS_SYSTEM",
+    "LOINC",
+    "LOINC_AGE",
+    "NO",
+    "OUTCOMES_SYSTEM",
+    "OVERRIDE_REASONS",
+    "OVERRIDE_REASONS_SYSTEM",
+    "QUESTIONNAIRE_ID",
+    "QUESTIONNAIRE_URL",
+    "QUESTIONNAIRE_VERSION",
+    "RULES_SYSTEM",
+    "UCUM",
+    "UCUM_UNITS",
+    "UNKNOWN",
+    "YES",
+    "YES_NO_SYSTEM",
+    "library_url",
+    "plan_definition_url",
+]
+
 BASE: Final = "https://pht-rules.example/fhir"
 """Root of every canonical URL the project mints (a reserved ``.example`` domain: identifiers only)."""
 

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pht_rules.errors import PhtRulesError
+from pht_rules.errors import Problem, ProblemsError
 
 __all__ = ["FhirInputError", "FhirProblem"]
 
 
 @dataclass(frozen=True, slots=True)
-class FhirProblem:
+class FhirProblem(Problem):
     """One problem in a FHIR input.
 
     ``link_id`` is the questionnaire item at fault (``None`` when the problem is not about one
@@ -24,20 +23,22 @@ class FhirProblem:
     link_id: str | None = None
     expression: str | None = None
     code: str = "invalid"
+    suggestion: str | None = None
 
-    def __str__(self) -> str:
-        where = f"linkId '{self.link_id}'" if self.link_id else (self.expression or "<resource>")
-        return f"{where}: {self.message}"
+    @property
+    def path(self) -> str:
+        """The linkId at fault, else the FHIRPath expression, else ``<resource>``."""
+        return self.link_id or self.expression or "<resource>"
+
+    def _where(self) -> str:
+        return f"linkId '{self.link_id}'" if self.link_id else (self.expression or "<resource>")
 
 
-class FhirInputError(PhtRulesError, ValueError):
+class FhirInputError(ProblemsError[FhirProblem], ValueError):
     """A FHIR resource cannot be read as patient-state input; ``problems`` lists every problem."""
 
-    def __init__(self, problems: Sequence[FhirProblem]) -> None:
-        self.problems: tuple[FhirProblem, ...] = tuple(problems)
-        n = len(self.problems)
-        detail = "; ".join(str(p) for p in self.problems)
-        super().__init__(f"invalid FHIR input ({n} problem{'s' if n != 1 else ''}): {detail}")
+    summary = "invalid FHIR input"
+    counted = True
 
     @property
     def link_ids(self) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: the RequestGroup, PlanDefinition and Library share the citation and condition mapping.
 """FHIR R4 output: ``Assessment -> RequestGroup``, and a rule set as ``PlanDefinition`` + ``Library``.
 
 Every recommendation carries ``relatedArtifact`` citations to the guideline catalogue: the article
@@ -12,15 +13,20 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
-from importlib.resources.abc import Traversable
-from pathlib import Path
 from typing import Any, Literal
 
-from pht_rules._loader import bundled_rules, load_rules
-from pht_rules.assessment import Assessment, Citation, DecisionResult, RuleHit
-from pht_rules.catalogue import CatalogueEntry
-from pht_rules.conditions import AllOf, AnyOf, Compare, Condition, IsUnknown, Not, describe
+from pht_rules.definitions.catalogue import CatalogueEntry
+from pht_rules.definitions.conditions import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    IsUnknown,
+    Not,
+    describe,
+)
+from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.evaluation.assessment import Assessment, Citation, DecisionResult, RuleHit
 from pht_rules.fhir.codes import (
     FINGERPRINT_SYSTEM,
     ITEMS_SYSTEM,
@@ -29,13 +35,15 @@ from pht_rules.fhir.codes import (
     library_url,
     plan_definition_url,
 )
-from pht_rules.ruleset import RuleSet
+from pht_rules.loading import bundled_ruleset, rule_texts
 
 __all__ = [
+    "EXPRESSION_LANGUAGE",
     "Weight",
     "assessment_to_request_group",
     "citation_url",
     "clinical_weight",
+    "condition_text",
     "related_artifact",
     "ruleset_to_library",
     "ruleset_to_plan_definition",
@@ -127,13 +135,8 @@ def related_artifact(
     return artifact
 
 
-@cache
-def _bundled() -> RuleSet:
-    return load_rules()
-
-
 def _ruleset_for(assessment: Assessment, ruleset: RuleSet | None) -> RuleSet | None:
-    candidate = ruleset if ruleset is not None else _bundled()
+    candidate = ruleset if ruleset is not None else bundled_ruleset()
     return candidate if candidate.fingerprint == assessment.ruleset.fingerprint else None
 
 
@@ -328,7 +331,7 @@ def ruleset_to_plan_definition(
     condition in words, its outcome, its advice (at the default thresholds) and its citations.
     The ``Library`` from :func:`ruleset_to_library` holds the exact rule files.
     """
-    rs = ruleset if ruleset is not None else _bundled()
+    rs = ruleset if ruleset is not None else bundled_ruleset()
     title = rs.catalogue.source_title
     params = rs.defaults
     actions = []
@@ -408,26 +411,6 @@ def ruleset_to_plan_definition(
     }
 
 
-def _rule_texts(ruleset: RuleSet) -> dict[str, str]:
-    directory: Traversable | Path = Path(ruleset.location)
-    if not directory.is_dir():
-        directory = bundled_rules()
-    texts = {
-        e.name: e.read_text(encoding="utf-8")
-        for e in sorted(directory.iterdir(), key=lambda e: e.name)
-        if e.name.endswith((".yaml", ".yml")) and e.is_file()
-    }
-    digest = hashlib.sha256()
-    for name in sorted(texts):
-        digest.update(name.encode() + b"\0" + texts[name].encode("utf-8") + b"\0")
-    if digest.hexdigest()[:16] != ruleset.fingerprint:
-        raise ValueError(
-            f"the rule files at {ruleset.location} no longer match the loaded rule set "
-            f"(fingerprint {ruleset.fingerprint}); reload the rules before exporting"
-        )
-    return texts
-
-
 def ruleset_to_library(ruleset: RuleSet | None = None) -> dict[str, Any]:
     """The rule set as an R4 ``Library`` for knowledge-artifact repositories and auditors.
 
@@ -436,10 +419,10 @@ def ruleset_to_library(ruleset: RuleSet | None = None) -> dict[str, Any]:
     every catalogue entry (cited or, with the reason, not encoded) as a related artifact. Raises
     ``ValueError`` if the files on disk changed since ``ruleset`` was loaded.
     """
-    rs = ruleset if ruleset is not None else _bundled()
+    rs = ruleset if ruleset is not None else bundled_ruleset()
     title = rs.catalogue.source_title
     content = []
-    for name, text in _rule_texts(rs).items():
+    for name, text in rule_texts(rs).items():
         data = text.encode("utf-8")
         content.append(
             {

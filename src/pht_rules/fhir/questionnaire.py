@@ -19,6 +19,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from pht_rules.errors import UsageError
 from pht_rules.fhir.codes import (
     ANSWERS_SYSTEM,
     ITEMS_SYSTEM,
@@ -35,10 +36,11 @@ from pht_rules.fhir.codes import (
     UNKNOWN,
     YES,
 )
-from pht_rules.fields import FieldSpec, input_fields
-from pht_rules.models import PatientState
+from pht_rules.patient.fields import FieldSpec, input_fields
+from pht_rules.patient.model import PatientState
 
 __all__ = [
+    "ENABLE_WHEN",
     "answer_display",
     "build_code_systems",
     "build_questionnaire",
@@ -90,7 +92,7 @@ def _item(spec: FieldSpec) -> dict[str, Any]:
             extensions.append({"url": _EXT_MAX, "valueInteger": spec.maximum})
         if spec.unit is not None:
             if spec.unit not in UCUM_UNITS:
-                raise ValueError(f"field {spec.path}: no UCUM code for unit {spec.unit!r}")
+                raise UsageError(f"field {spec.path}: no UCUM code for unit {spec.unit!r}")
             code, display = UCUM_UNITS[spec.unit]
             extensions.append(
                 {

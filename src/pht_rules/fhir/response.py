@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: reading and writing a QuestionnaireResponse mirror each other answer type by answer type.
 """``QuestionnaireResponse`` / ``Observation`` <-> :class:`~pht_rules.PatientState`.
 
 Reading is strict, like the patient model: an answer must use the type and codes of the shipped
@@ -34,11 +35,12 @@ from pht_rules.fhir.codes import (
 )
 from pht_rules.fhir.errors import FhirInputError, FhirProblem
 from pht_rules.fhir.questionnaire import answer_display
-from pht_rules.fields import FieldSpec, Scalar, input_fields
-from pht_rules.models import PatientState, parse_state
+from pht_rules.patient.fields import FieldSpec, Scalar, input_fields
+from pht_rules.patient.model import PatientState, parse_state
 
 __all__ = [
     "SUPPORTED_QUESTIONNAIRE_VERSIONS",
+    "Values",
     "latest_response",
     "observations_to_state",
     "response_to_state",

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: the app factory, its middleware and the routes share the factory's state.
 """The CDS Hooks 2.0 service: discovery, ``patient-view`` and feedback (FastAPI).
 
 - ``GET /cds-services``: discovery (no authentication; it holds no patient data).
@@ -30,22 +31,29 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pht_rules import __version__
-from pht_rules._loader import load_rules
-from pht_rules.errors import PhtRulesError
-from pht_rules.evaluator import Evaluator
+from pht_rules._version import __version__
+from pht_rules.definitions.ruleset import Profile, RuleSet
+from pht_rules.errors import PhtRulesError, UsageError
+from pht_rules.evaluation.evaluator import Evaluator
 from pht_rules.fhir.codes import ITEMS_SYSTEM, LOINC, LOINC_AGE, OVERRIDE_REASONS, QUESTIONNAIRE_URL
 from pht_rules.fhir.codes import OVERRIDE_REASONS_SYSTEM as REASONS_SYSTEM
 from pht_rules.fhir.errors import FhirInputError, FhirProblem
 from pht_rules.fhir.response import latest_response, response_to_state
 from pht_rules.fhir.validation import operation_outcome, validate_resource
-from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.loading import load_rules
 from pht_rules.service.auth import AuthError, ClientIdentity, TokenVerifier
 from pht_rules.service.cards import CardSet, assessment_cards, missing_input_card
 from pht_rules.service.settings import ServiceSettings
 from pht_rules.service.store import FeedbackItem, FeedbackStore, IssuedCard
 
-__all__ = ["PATIENT_VIEW_ID", "PREFETCH", "create_app", "discovery_document"]
+__all__ = [
+    "PATIENT_VIEW_ID",
+    "PREFETCH",
+    "PatientViewService",
+    "create_app",
+    "discovery_document",
+    "log",
+]
 
 log = logging.getLogger("pht_rules.service")
 
@@ -152,7 +160,7 @@ async def _read_json(request: Request, limit: int) -> Any:
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    raise UsageError(f"{name} is not JSON")
 
 
 def _too_large(limit: int) -> _Reject:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import jwt
 
+from pht_rules.errors import PhtRulesError, UsageError
 from pht_rules.service.settings import ServiceSettings, TrustedIssuer
 
 __all__ = ["ALGORITHMS", "AuthError", "ClientIdentity", "ReplayCache", "TokenVerifier"]
@@ -31,7 +32,7 @@ _KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
 _REQUIRED = ["iss", "aud", "exp", "iat", "jti"]
 
 
-class AuthError(Exception):
+class AuthError(PhtRulesError):
     """A request is not authenticated; ``message`` is safe to return to the client.
 
     ``reason`` is a short, fixed code (``missing``, ``malformed``, ``algorithm``, ``issuer``,
@@ -77,11 +78,11 @@ class _FileKeys:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         keys = data.get("keys") if isinstance(data, dict) else None
         if not isinstance(keys, list) or not keys:
-            raise ValueError(f"{path}: not a JWKS (expected an object with a non-empty 'keys')")
+            raise UsageError(f"{path}: not a JWKS (expected an object with a non-empty 'keys')")
         self._keys = [jwt.PyJWK(k) for k in keys]
         for k in self._keys:
             if k.key_type not in ("RSA", "EC"):
-                raise ValueError(f"{path}: key '{k.key_id}' is {k.key_type}; only RSA and EC")
+                raise UsageError(f"{path}: key '{k.key_id}' is {k.key_type}; only RSA and EC")
         self._where = "the issuer's JWKS file"
 
     def key(self, kid: str | None) -> jwt.PyJWK:

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pht_rules.assessment import Assessment, Citation, DecisionResult
+from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.evaluation.assessment import Assessment, Citation, DecisionResult
 from pht_rules.fhir.codes import (
     BASE,
     CATALOGUE_SYSTEM,
@@ -29,7 +30,6 @@ from pht_rules.fhir.codes import (
     QUESTIONNAIRE_VERSION,
 )
 from pht_rules.fhir.output import citation_url, clinical_weight
-from pht_rules.ruleset import RuleSet
 from pht_rules.service.store import IssuedCard
 
 __all__ = [

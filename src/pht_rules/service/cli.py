@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pht_rules.errors import UsageError
 from pht_rules.service.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_PORT,
@@ -106,15 +107,15 @@ def settings_from_args(args: argparse.Namespace) -> ServiceSettings:
     for spec in args.trusted_issuer:
         iss, sep, jwks = spec.partition("=")
         if not sep or not iss or not jwks:
-            raise ValueError(f"--trusted-issuer {spec!r}: expected ISS=JWKS_FILE_OR_URL")
+            raise UsageError(f"--trusted-issuer {spec!r}: expected ISS=JWKS_FILE_OR_URL")
         issuers.append(TrustedIssuer(iss, jwks))
     if args.insecure_no_auth and not _is_loopback(args.host):
-        raise ValueError("--insecure-no-auth is for local demos: it only listens on loopback")
+        raise UsageError("--insecure-no-auth is for local demos: it only listens on loopback")
     profile: dict[str, int] = {}
     if args.profile:
         loaded = json.loads(Path(args.profile).read_text(encoding="utf-8"))
         if not isinstance(loaded, dict):
-            raise ValueError(f"{args.profile}: a profile is a JSON object of parameter values")
+            raise UsageError(f"{args.profile}: a profile is a JSON object of parameter values")
         profile = loaded
     settings = ServiceSettings(
         host=args.host,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pht_rules.errors import UsageError
+
 __all__ = ["DEFAULT_DATABASE_URL", "DEFAULT_PORT", "ServiceSettings", "TrustedIssuer"]
 
 DEFAULT_PORT = 8765
@@ -62,16 +64,16 @@ class ServiceSettings:
     def check(self) -> None:
         """Raise ``ValueError`` for settings the service cannot run with."""
         if not self.insecure_no_auth and not self.trusted_issuers:
-            raise ValueError(
+            raise UsageError(
                 "no trusted issuer: give --trusted-issuer ISS=JWKS (a JWKS file or URL), "
                 "or --insecure-no-auth for a local demo"
             )
         issuers = [t.issuer for t in self.trusted_issuers]
         if len(set(issuers)) != len(issuers):
-            raise ValueError("a trusted issuer is given more than once")
+            raise UsageError("a trusted issuer is given more than once")
         if self.max_body_bytes < 1024:
-            raise ValueError("max_body_bytes must be at least 1024")
+            raise UsageError("max_body_bytes must be at least 1024")
         if not 0 < self.max_token_lifetime_seconds <= 3600:
-            raise ValueError("max_token_lifetime_seconds must be within 1..3600")
+            raise UsageError("max_token_lifetime_seconds must be within 1..3600")
         if not 0 <= self.clock_skew_seconds <= 300:
-            raise ValueError("clock_skew_seconds must be within 0..300")
+            raise UsageError("clock_skew_seconds must be within 0..300")

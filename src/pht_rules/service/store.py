@@ -24,7 +24,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["FeedbackItem", "FeedbackRecord", "FeedbackStore", "IssuedCard"]
+__all__ = [
+    "FeedbackItem",
+    "FeedbackRecord",
+    "FeedbackStore",
+    "IssuedCard",
+    "cards_table",
+    "create_db_engine",
+    "feedback_table",
+]
 
 _metadata = sa.MetaData()
 

@@ -12,7 +12,7 @@ Strategies (:mod:`~pht_rules.testing.strategies`, :mod:`~pht_rules.testing.pictu
     :func:`less_irritable_patients`, :func:`red_flag_patients`, :func:`recalcitrant_patients`,
     :func:`inadequate_trial_patients`,
     :func:`loading_phase_patients`, :data:`PICTURES`.
-Invariants (:mod:`pht_rules.invariants`):
+Invariants (:mod:`pht_rules.audit.invariants`):
     :class:`Invariant`, :data:`INVARIANTS`, :func:`check_invariants`, :class:`Violation`,
     :class:`Advice`.
 Metamorphic relations (:mod:`~pht_rules.testing.metamorphic`):
@@ -32,7 +32,7 @@ Integrations (:mod:`~pht_rules.testing.adapters`, :mod:`~pht_rules.testing.check
 
 import typing as _typing
 
-from pht_rules.invariants import (
+from pht_rules.audit.invariants import (
     INVARIANTS,
     Advice,
     Invariant,

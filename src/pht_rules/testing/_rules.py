@@ -9,12 +9,26 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from functools import cache
 from typing import Any, Generic, TypeVar
 
-from pht_rules.engine import EngineName
-from pht_rules.evaluator import Evaluator
-from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.definitions.ruleset import Profile, RuleSet
+from pht_rules.engine.interface import EngineName
+from pht_rules.evaluation.evaluator import Evaluator
+
+__all__ = [
+    "ProfileLike",
+    "Shown",
+    "T",
+    "bundled",
+    "evaluator",
+    "options",
+    "overrides_of",
+    "params_of",
+    "rules_of",
+    "show_profile",
+    "show_rules",
+    "unwrap",
+]
 
 T = TypeVar("T")
 
@@ -22,12 +36,11 @@ ProfileLike = Profile | Mapping[str, int] | None
 """A profile as the kit accepts it: a :class:`~pht_rules.Profile`, plain overrides, or ``None``."""
 
 
-@cache
 def bundled() -> RuleSet:
     """The bundled rule set, loaded once."""
-    from pht_rules._loader import load_rules
+    from pht_rules.loading import bundled_ruleset
 
-    return load_rules()
+    return bundled_ruleset()
 
 
 def rules_of(ruleset: RuleSet | None) -> RuleSet:

@@ -8,7 +8,7 @@ response (screens, banners, cards). A :class:`Wrapper` describes such an integra
 - ``call``: the app's function, from *its* input to *its* output;
 - ``to_input``: how to make that input from a generated patient state (see the ``as_*`` adapters);
 - ``from_output``: how to read the output back as what the patient is told, either an
-  ``Assessment``, an :class:`~pht_rules.invariants.Advice`, or a plain mapping from decision id to
+  ``Assessment``, an :class:`~pht_rules.audit.invariants.Advice`, or a plain mapping from decision id to
   the outcome shown (see :func:`read_outcomes`); a decision left out was not shown;
 - ``ruleset`` / ``profile``: the rules and thresholds the app means to follow (default: the bundled
   rules, default thresholds). The kit compares the app with them and reads thresholds from them.
@@ -22,13 +22,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pht_rules.assessment import Assessment
-from pht_rules.engine import EngineName
-from pht_rules.errors import ProfileError
-from pht_rules.evaluator import Evaluator
-from pht_rules.invariants import Advice
-from pht_rules.models import PatientState
-from pht_rules.ruleset import RuleSet
+from pht_rules.audit.invariants import Advice
+from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.engine.interface import EngineName
+from pht_rules.errors import ProfileError, UsageError, UsageTypeError
+from pht_rules.evaluation.assessment import Assessment
+from pht_rules.evaluation.evaluator import Evaluator
+from pht_rules.patient.model import PatientState
 from pht_rules.testing._rules import (
     ProfileLike,
     bundled,
@@ -37,6 +37,20 @@ from pht_rules.testing._rules import (
     params_of,
     rules_of,
 )
+
+__all__ = [
+    "Output",
+    "Wrapper",
+    "as_answered_dict",
+    "as_dict",
+    "as_flat",
+    "as_is",
+    "as_json",
+    "as_model",
+    "from_assessment_json",
+    "read_outcomes",
+    "to_advice",
+]
 
 Output = Assessment | Advice | Mapping[str, Any]
 """What ``from_output`` may return."""
@@ -124,7 +138,7 @@ def read_outcomes(
             if node is None:
                 continue
             if not isinstance(node, str):
-                raise ValueError(
+                raise UsageError(
                     f"{decision_id} at '{path}': expected an outcome name, got {node!r}; "
                     "add it to `translate`"
                 )
@@ -197,7 +211,7 @@ class Wrapper:
             )
         if callable(target):
             return cls(target, name=getattr(target, "__name__", None))
-        raise TypeError(
+        raise UsageTypeError(
             f"expected a Wrapper, an Evaluator, a callable or None, got {type(target).__name__}"
         )
 
@@ -261,7 +275,7 @@ class _RulesCall:
 
 
 def to_advice(output: Any, parameters: Mapping[str, int]) -> Advice:
-    """Read an adapted output as :class:`~pht_rules.invariants.Advice`."""
+    """Read an adapted output as :class:`~pht_rules.audit.invariants.Advice`."""
     if isinstance(output, Advice):
         return output
     if isinstance(output, Assessment):
@@ -269,9 +283,11 @@ def to_advice(output: Any, parameters: Mapping[str, int]) -> Advice:
     if isinstance(output, Mapping):
         bad = {k: v for k, v in output.items() if not isinstance(k, str) or not isinstance(v, str)}
         if bad:
-            raise TypeError(f"from_output must map decision ids to outcome names; got {bad!r:.200}")
+            raise UsageTypeError(
+                f"from_output must map decision ids to outcome names; got {bad!r:.200}"
+            )
         return Advice.from_outcomes(output, parameters)
-    raise TypeError(
+    raise UsageTypeError(
         "from_output must return an Assessment, an Advice or a {decision: outcome} mapping, "
         f"got {type(output).__name__}"
     )

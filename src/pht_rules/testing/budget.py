@@ -19,6 +19,10 @@ from typing import Any
 
 from hypothesis import Phase, settings
 
+from pht_rules.errors import UsageError
+
+__all__ = ["BUDGETS", "PROFILE_ENV", "budget_examples", "kit_settings", "register_profiles"]
+
 PROFILE_ENV = "PHT_RULES_HYPOTHESIS_PROFILE"
 """The environment variable that selects the budget."""
 
@@ -37,12 +41,12 @@ def budget_examples(budget: str | int | None = None) -> int:
         if text in BUDGETS:
             return BUDGETS[text]
         if not text.isdigit():
-            raise ValueError(
+            raise UsageError(
                 f"unknown example budget {chosen!r}: use {', '.join(BUDGETS)} or a whole number"
             )
         chosen = int(text)
     if isinstance(chosen, bool) or chosen < 1:
-        raise ValueError(f"an example budget must be a positive whole number, got {chosen!r}")
+        raise UsageError(f"an example budget must be a positive whole number, got {chosen!r}")
     return chosen
 
 
@@ -55,7 +59,7 @@ def kit_settings(
     single example says nothing about the rules. Other hypothesis settings can be overridden.
     """
     if not weight > 0:
-        raise ValueError(f"weight must be positive, got {weight!r}")
+        raise UsageError(f"weight must be positive, got {weight!r}")
     base = budget_examples(budget)
     examples = max(min(_MIN_EXAMPLES, base), round(base * weight))
     # No "explain" phase: the failing patient is printed as a case, which says more, for less.

@@ -23,8 +23,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pht_rules.errors import PhtRulesError
-from pht_rules.invariants import (
+from pht_rules.audit.invariants import (
     INVARIANTS,
     RED_FLAG_OUTCOMES,
     Advice,
@@ -32,7 +31,8 @@ from pht_rules.invariants import (
     Violation,
     check_invariants,
 )
-from pht_rules.models import PatientState
+from pht_rules.errors import PhtRulesError, UsageError
+from pht_rules.patient.model import PatientState
 from pht_rules.testing.adapters import Wrapper
 from pht_rules.testing.budget import kit_settings
 from pht_rules.testing.metamorphic import RELATIONS, Relation, RelationContext, aggression
@@ -47,6 +47,20 @@ from pht_rules.testing.pictures import (
 )
 from pht_rules.testing.reporting import SafetyViolation, violation_key
 from pht_rules.testing.strategies import boundary_patient_states, patient_states
+
+__all__ = [
+    "PICTURE_NAMES",
+    "Check",
+    "assert_conforms",
+    "assert_invariants",
+    "assert_relations",
+    "conformance_check",
+    "default_states",
+    "invariant_check",
+    "picture_states",
+    "relation_check",
+    "run_property",
+]
 
 Check = Callable[[PatientState], list[Violation]]
 
@@ -100,7 +114,7 @@ def picture_states(target: Any, picture: str) -> st.SearchStrategy[PatientState]
     if picture in partial:
         make = partial[picture]
         return st.one_of(make(**opts), make(unanswered=0.3, **opts))
-    raise ValueError(f"unknown picture {picture!r}; choose from {list(PICTURE_NAMES)}")
+    raise UsageError(f"unknown picture {picture!r}; choose from {list(PICTURE_NAMES)}")
 
 
 PICTURE_NAMES: tuple[str, ...] = (

@@ -6,7 +6,7 @@ independently; wherever they disagree, one of them is wrong. Two ways to compare
 
 - :func:`engine_differences` for one patient (use it in a property test over generated states);
 - :func:`exhaustive_differential` over the exact finite domain of the rule set
-  (:class:`~pht_rules.domain.Abstraction`): one patient per combination of the regions and values
+  (:class:`~pht_rules.audit.abstraction.Abstraction`): one patient per combination of the regions and values
   each decision's rules distinguish, so agreement there is agreement for every patient.
 
 Both accept any pair of evaluation functions, so the same checks compare, say, a new engine with
@@ -19,13 +19,23 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pht_rules.assessment import Assessment
-from pht_rules.domain import Abstraction
-from pht_rules.engine import EngineName
+from pht_rules.audit.abstraction import Abstraction
+from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.engine.interface import EngineName
 from pht_rules.errors import PhtRulesError
-from pht_rules.models import PatientState
-from pht_rules.ruleset import RuleSet
+from pht_rules.evaluation.assessment import Assessment
+from pht_rules.patient.model import PatientState
 from pht_rules.testing._rules import ProfileLike, evaluator, params_of, rules_of
+
+__all__ = [
+    "ENGINES",
+    "AssessFn",
+    "DifferentialReport",
+    "Mismatch",
+    "assessment_differences",
+    "engine_differences",
+    "exhaustive_differential",
+]
 
 ENGINES: tuple[EngineName, EngineName] = ("durable", "interpreter")
 """The two engines compared: the durable-rules engine and the reference interpreter."""

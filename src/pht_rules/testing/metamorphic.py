@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: the relations share one context and are read as one list.
 """Metamorphic relations: how advice must (not) change when the patient changes.
 
 An invariant judges one assessment; a relation compares the advice for a patient with the advice
@@ -20,7 +21,7 @@ between the two pieces of advice:
 
 "More aggressive" is measured by :func:`aggression`. Relations work on anything that maps a
 :class:`~pht_rules.PatientState` to an :class:`~pht_rules.Assessment` or an
-:class:`~pht_rules.invariants.Advice`: an :class:`~pht_rules.Evaluator`, ``pht_rules.evaluate``, or
+:class:`~pht_rules.audit.invariants.Advice`: an :class:`~pht_rules.Evaluator`, ``pht_rules.evaluate``, or
 a user's wrapper adapted with :mod:`pht_rules.testing.adapters`. Nothing here imports hypothesis.
 """
 
@@ -31,14 +32,38 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any
 
-from pht_rules.assessment import Assessment
-from pht_rules.domain import input_fields_of, thresholds
+from pht_rules.audit.abstraction import input_fields_of, thresholds
+from pht_rules.audit.invariants import Advice, Finding, Violation
+from pht_rules.definitions.ruleset import RuleSet
 from pht_rules.errors import PatientStateError
-from pht_rules.fields import FieldSpec, input_fields
-from pht_rules.invariants import Advice, Finding, Violation
-from pht_rules.models import PatientState, parse_state
-from pht_rules.ruleset import RuleSet
+from pht_rules.evaluation.assessment import Assessment
+from pht_rules.patient.fields import FieldSpec, input_fields
+from pht_rules.patient.model import PatientState, parse_state
 from pht_rules.testing._rules import ProfileLike, params_of, rules_of
+
+__all__ = [
+    "AGGRESSION",
+    "NO_ADVICE",
+    "PHASE_RANK",
+    "RELATIONS",
+    "REL_DETERMINISTIC",
+    "REL_UNKNOWN",
+    "REL_UNREAD_FIELDS",
+    "REL_WORSENING",
+    "Compare",
+    "Evaluate",
+    "Relation",
+    "RelationContext",
+    "Variant",
+    "Variants",
+    "aggression",
+    "check_relations",
+    "forgettings",
+    "repeats",
+    "unread_changes",
+    "with_values",
+    "worsenings",
+]
 
 Evaluate = Callable[[PatientState], "Assessment | Advice"]
 """Anything that advises a patient: an evaluator, ``pht_rules.evaluate`` or an adapted wrapper."""

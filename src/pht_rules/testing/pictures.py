@@ -37,8 +37,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pht_rules.models import LoadingPhase, PatientState
-from pht_rules.ruleset import RuleSet
+from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.errors import UsageError
+from pht_rules.patient.model import LoadingPhase, PatientState
 from pht_rules.testing._rules import ProfileLike, options
 from pht_rules.testing.strategies import (
     CLEAR_SCREEN,
@@ -54,6 +55,20 @@ from pht_rules.testing.strategies import (
     nest,
     prepared,
 )
+
+__all__ = [
+    "IRRITABILITY_FIELDS",
+    "LOADING_PHASES",
+    "PICTURES",
+    "RED_FLAGS",
+    "TRIAL_FIELDS",
+    "inadequate_trial_patients",
+    "irritable_patients",
+    "less_irritable_patients",
+    "loading_phase_patients",
+    "recalcitrant_patients",
+    "red_flag_patients",
+]
 
 IRRITABILITY_FIELDS = (
     "symptoms.pain_at_rest",
@@ -286,7 +301,7 @@ def loading_phase_patients(
 ) -> st.SearchStrategy[PatientState]:
     """Clear-screen patients in loading phase ``phase`` (one of :data:`LOADING_PHASES`)."""
     if phase not in LOADING_PHASES:
-        raise ValueError(f"phase must be one of {list(LOADING_PHASES)}, got {phase!r}")
+        raise UsageError(f"phase must be one of {list(LOADING_PHASES)}, got {phase!r}")
     return _phase(phase=phase, **_opts(unknown_weight, ruleset, profile))
 
 

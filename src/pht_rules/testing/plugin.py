@@ -28,6 +28,14 @@ import pytest
 if TYPE_CHECKING:
     from hypothesis import settings
 
+__all__ = [
+    "pht_rules_budget",
+    "pht_rules_settings",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_report_header",
+]
+
 _MARKER = "pht_rules_safety"
 
 

@@ -3,7 +3,7 @@
 
 When a property fails, hypothesis shrinks the patient; :class:`SafetyViolation` then prints that
 minimal patient as a case in the project's case-file format (``id``, ``description``, ``state``,
-``expect``; see :mod:`pht_rules.cases`), so it can be pasted under ``cases:`` in a case file and
+``expect``; see :mod:`pht_rules.audit.cases`), so it can be pasted under ``cases:`` in a case file and
 run with ``pht-rules check`` from then on.
 
 What the case expects depends on what was tested:
@@ -26,13 +26,22 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from pht_rules.assessment import Assessment
+from pht_rules.audit.invariants import Violation
 from pht_rules.errors import PhtRulesError
-from pht_rules.invariants import Violation
-from pht_rules.models import PatientState
+from pht_rules.evaluation.assessment import Assessment
+from pht_rules.patient.model import PatientState
 
 if TYPE_CHECKING:
     from pht_rules.testing.adapters import Wrapper
+
+__all__ = [
+    "SafetyViolation",
+    "case_yaml",
+    "failure_case",
+    "state_data",
+    "violation_key",
+    "write_case_file",
+]
 
 
 def state_data(state: PatientState) -> dict[str, Any]:
@@ -70,7 +79,7 @@ def _safe_for(
     source: Wrapper, state: PatientState, patient: PatientState, violations: Sequence[Violation]
 ) -> bool:
     """Whether ``source`` shows none of ``violations`` for the same patient (or pair)."""
-    from pht_rules.invariants import INVARIANTS, check_invariants
+    from pht_rules.audit.invariants import INVARIANTS, check_invariants
     from pht_rules.testing.metamorphic import RELATIONS, RelationContext
 
     ids = {v.invariant_id for v in violations}

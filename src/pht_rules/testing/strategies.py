@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Over 400 lines: the strategies share the field-by-field construction of a consistent patient.
 """Hypothesis strategies over the whole valid patient-state domain, unknowns included.
 
 States are built to satisfy the model's cross-field rules by construction (no filtering), so
@@ -25,11 +26,33 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pht_rules.domain import thresholds
-from pht_rules.fields import FieldSpec, input_fields
-from pht_rules.models import PatientState
-from pht_rules.ruleset import Profile, RuleSet
+from pht_rules.audit.abstraction import thresholds
+from pht_rules.definitions.ruleset import Profile, RuleSet
+from pht_rules.errors import UsageError, UsageTypeError
+from pht_rules.patient.fields import FieldSpec, input_fields
+from pht_rules.patient.model import PatientState
 from pht_rules.testing._rules import ProfileLike, options, params_of, rules_of, unwrap
+
+__all__ = [
+    "CLEAR_SCREEN",
+    "OLDEST_CLEAR_SCREEN_AGE",
+    "Draw",
+    "adult_ages",
+    "boundary_patient_states",
+    "boundary_values",
+    "check_weight",
+    "coin",
+    "draw_flat",
+    "field_strategies",
+    "known_values",
+    "make_consistent",
+    "maybe_unknown",
+    "nest",
+    "patient_dicts",
+    "patient_states",
+    "prepared",
+    "profiles",
+]
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
@@ -53,7 +76,7 @@ _SLOTS = 100  # resolution of the unknown and boundary weights (1%)
 def check_weight(name: str, value: object) -> float:
     """``value`` if it is a probability, else ``ValueError`` naming the option."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}")
+        raise UsageError(f"{name} must be a number between 0 and 1, got {value!r}")
     return float(value)
 
 
@@ -267,7 +290,9 @@ def _validate(
 ) -> dict[str, int]:
     check_weight("unknown_weight", unknown_weight)
     if ruleset is not None and not isinstance(ruleset, RuleSet):
-        raise TypeError(f"ruleset must be a RuleSet (from pht_rules.load_rules), got {ruleset!r}")
+        raise UsageTypeError(
+            f"ruleset must be a RuleSet (from pht_rules.load_rules), got {ruleset!r}"
+        )
     return params_of(ruleset, profile)  # raises ProfileError for an invalid profile, at once
 
 
@@ -341,7 +366,7 @@ def boundary_patient_states(
     _validate(unknown_weight, ruleset, profile)
     check_weight("boundary_weight", boundary_weight)
     if boundary_weight == 0:
-        raise ValueError("boundary_weight=0 never seeks a boundary; use patient_states()")
+        raise UsageError("boundary_weight=0 never seeks a boundary; use patient_states()")
     return _boundary_patient_states(
         **options(
             unknown_weight=unknown_weight,
@@ -410,15 +435,15 @@ def profiles(
     rules = rules_of(ruleset)
     count = len(rules.parameters)
     if isinstance(min_overrides, bool) or not isinstance(min_overrides, int) or min_overrides < 0:
-        raise ValueError(f"min_overrides must be a whole number >= 0, got {min_overrides!r}")
+        raise UsageError(f"min_overrides must be a whole number >= 0, got {min_overrides!r}")
     if max_overrides is not None and (
         isinstance(max_overrides, bool) or not isinstance(max_overrides, int)
     ):
-        raise ValueError(f"max_overrides must be a whole number or None, got {max_overrides!r}")
+        raise UsageError(f"max_overrides must be a whole number or None, got {max_overrides!r}")
     if min_overrides > count:
-        raise ValueError(f"min_overrides={min_overrides}, but the rule set has {count} parameters")
+        raise UsageError(f"min_overrides={min_overrides}, but the rule set has {count} parameters")
     if max_overrides is not None and max_overrides < min_overrides:
-        raise ValueError(
+        raise UsageError(
             f"max_overrides={max_overrides} is less than min_overrides={min_overrides}"
         )
     return _profiles(

@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 import pytest
 from hypothesis import settings
 
-from pht_rules.invariants import INVARIANTS, Invariant
+from pht_rules.audit.invariants import INVARIANTS, Invariant
+from pht_rules.errors import UsageError
 from pht_rules.testing.adapters import Wrapper
 from pht_rules.testing.budget import kit_settings
 from pht_rules.testing.checks import (
@@ -27,6 +28,8 @@ from pht_rules.testing.checks import (
 )
 from pht_rules.testing.metamorphic import RELATIONS
 from pht_rules.testing.reporting import SafetyViolation, write_case_file
+
+__all__ = ["SafetySuite", "safety_suite"]
 
 
 def _config_settings(request: pytest.FixtureRequest, weight: float) -> settings:
@@ -131,12 +134,12 @@ def safety_suite(
     known |= set(PICTURE_NAMES)
     unknown = sorted(set(skip) - known)
     if unknown:
-        raise ValueError(f"unknown ids in skip: {unknown}; known: {sorted(known)}")
+        raise UsageError(f"unknown ids in skip: {unknown}; known: {sorted(known)}")
     shares = dict(SafetySuite.weights)
     if weights:
         bad = sorted(set(weights) - set(shares))
         if bad:
-            raise ValueError(f"unknown keys in weights: {bad}; known: {sorted(shares)}")
+            raise UsageError(f"unknown keys in weights: {bad}; known: {sorted(shares)}")
         shares.update(weights)
     attrs: dict[str, Any] = {
         "target": wrapper,
