@@ -20,12 +20,15 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pht_rules import EvaluationError, Evaluator, Profile, RuleSet, load_rules
+from pht_rules.definitions import Profile, RuleSet
+from pht_rules.errors import EvaluationError
+from pht_rules.evaluation import Evaluator
+from pht_rules.loading import load_rules
 from pht_rules.population._records import InputFormat, RawRecord, RecordError, decode
 from pht_rules.population._rows import assessment_row, result_schema
 from pht_rules.population._writers import OutputFormat
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 EngineName = Literal["durable", "interpreter"]
 
@@ -146,7 +149,7 @@ def _init_worker(
     _worker = _Worker(choice, fmt, full, encode)
 
 
-def _call(method: Callable[[_Worker, list[RawRecord]], T], chunk: list[RawRecord]) -> T:
+def _call(method: Callable[[_Worker, list[RawRecord]], _T], chunk: list[RawRecord]) -> _T:
     assert _worker is not None, "worker used before its initializer ran"
     return method(_worker, chunk)
 
@@ -203,7 +206,7 @@ def evaluate_encoded(
 
 
 def _ordered(
-    method: Callable[[_Worker, list[RawRecord]], T],
+    method: Callable[[_Worker, list[RawRecord]], _T],
     records: Iterable[RawRecord],
     fmt: InputFormat,
     rules: RuleChoice | None,
@@ -211,7 +214,7 @@ def _ordered(
     full: bool,
     encode: OutputFormat | None,
     chunk_size: int,
-) -> Iterator[T]:
+) -> Iterator[_T]:
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if chunk_size < 1:
@@ -234,7 +237,7 @@ def _ordered(
         initializer=_init_worker,
         initargs=(choice, fmt, full, encode),
     ) as pool:
-        pending: deque[Future[T]] = deque()
+        pending: deque[Future[_T]] = deque()
         limit = 2 * workers + 1
         try:
             for chunk in _chunks(records, chunk_size):
@@ -246,3 +249,14 @@ def _ordered(
         finally:
             for future in pending:
                 future.cancel()
+
+
+__all__ = [
+    "Encoded",
+    "EngineName",
+    "Result",
+    "RuleChoice",
+    "available_cpus",
+    "evaluate_encoded",
+    "evaluate_records",
+]

@@ -11,7 +11,7 @@ import io
 from collections.abc import Sequence
 from html import escape
 
-from pht_rules import PhtRulesError
+from pht_rules.errors import PhtRulesError
 
 
 class ReportDependencyError(PhtRulesError):
@@ -53,3 +53,9 @@ def bar_svg(title: str, labels: Sequence[str], values: Sequence[float], *, unit:
     start = text.find("<svg")
     svg = text[start:]
     return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
+
+
+__all__ = [
+    "ReportDependencyError",
+    "bar_svg",
+]

@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from pht_rules import PatientState, PatientStateError, PhtRulesError, parse_state
+from pht_rules.errors import PatientStateError, PhtRulesError
+from pht_rules.patient import PatientState, parse_state
 
 InputFormat = Literal["jsonl", "csv", "parquet", "fhir-ndjson", "records"]
 """``records``: Python mappings handed over directly (no file)."""
@@ -239,3 +240,17 @@ def _decode_fhir(payload: Any, position: int) -> tuple[str, PatientState]:
             str(exc),
             [(p.link_id or p.expression or "<resource>", p.message) for p in exc.problems],
         ) from None
+
+
+__all__ = [
+    "INPUT_FORMATS",
+    "InputFormat",
+    "Malformed",
+    "RawRecord",
+    "RecordError",
+    "count_records",
+    "decode",
+    "detect_format",
+    "read_raw",
+    "unflatten",
+]

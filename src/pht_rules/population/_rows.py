@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pht_rules import Assessment, RuleSet
+from pht_rules.definitions import RuleSet
+from pht_rules.evaluation import Assessment
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -91,3 +92,12 @@ def error_row(
         "error": message,
         "problems": [{"field": f, "message": m} for f, m in problems],
     }
+
+
+__all__ = [
+    "ROW_COLUMNS",
+    "assessment_row",
+    "error_row",
+    "result_schema",
+    "ruleset_schema",
+]

@@ -135,3 +135,11 @@ def read_results(path: str | Path) -> Iterator[dict[str, Any]]:
         for line in fh:
             if line.strip():
                 yield json.loads(line)
+
+
+__all__ = [
+    "RunSummary",
+    "default_errors_path",
+    "read_results",
+    "run_file",
+]

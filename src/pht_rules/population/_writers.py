@@ -137,3 +137,13 @@ def open_writer(
             raise ValueError("a Parquet output needs its schema")
         return ParquetWriter(path, schema)
     return JsonLinesWriter(path)
+
+
+__all__ = [
+    "JsonLinesWriter",
+    "OutputFormat",
+    "ParquetWriter",
+    "open_writer",
+    "output_format",
+    "partial_path",
+]

@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pht_rules import PhtRulesError, Profile, load_rules
+from pht_rules.definitions import Profile
+from pht_rules.errors import PhtRulesError
+from pht_rules.loading import load_rules
 from pht_rules.population._batch import RuleChoice, available_cpus
 from pht_rules.population._records import INPUT_FORMATS, InputFormat, RecordError
 from pht_rules.population._run import read_results, run_file
@@ -95,7 +97,7 @@ def run_batch(args: argparse.Namespace) -> int:
         choice = RuleChoice.of(args.rules, profile, args.engine)
         fmt: InputFormat | None = args.input_format
         if args.spark:
-            from pht_rules.spark import run_spark_file
+            from pht_rules.population.spark import run_spark_file
 
             summary = run_spark_file(
                 args.input,
@@ -214,3 +216,21 @@ def run_population_diff(
 def population_diff_json(report: PopulationDiff) -> dict[str, Any]:
     """JSON of a population diff, for the ``population`` key of ``diff --format json``."""
     return report.to_json()
+
+
+__all__ = [
+    "EXIT_INPUT",
+    "EXIT_IO",
+    "EXIT_MISMATCH",
+    "EXIT_OK",
+    "add_batch_arguments",
+    "add_population_diff_arguments",
+    "add_report_arguments",
+    "add_synth_arguments",
+    "population_diff_json",
+    "read_profile",
+    "run_batch",
+    "run_population_diff",
+    "run_report",
+    "run_synth",
+]

@@ -102,3 +102,10 @@ def population_diff(
                 examples.append(ra.row["id"])
         report.changed += changed
     return report
+
+
+__all__ = [
+    "EXAMPLES",
+    "PopulationDiff",
+    "population_diff",
+]

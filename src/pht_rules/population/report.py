@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from pht_rules import RuleSet
+from pht_rules.definitions import RuleSet
 
 TOP_QUESTIONS = 15
 
@@ -198,3 +198,12 @@ def render_html(s: PopulationSummary) -> str:
         parts.append("<p>None: every rule fired for some patient.</p>")
     parts.append(f"</section><p><small>{escape(_FOOTNOTE)}</small></p></body></html>")
     return "\n".join(parts) + "\n"
+
+
+__all__ = [
+    "TOP_QUESTIONS",
+    "PopulationSummary",
+    "render_html",
+    "render_markdown",
+    "summarise",
+]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from pht_rules import PatientState
+from pht_rules.patient import PatientState
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -19,7 +19,12 @@ from pht_rules.population import (
     synthetic_cohort,
     write_cohort,
 )
-from pht_rules.spark import evaluate_dataframe, evaluate_text, run_spark_file, spark_result_schema
+from pht_rules.population.spark import (
+    evaluate_dataframe,
+    evaluate_text,
+    run_spark_file,
+    spark_result_schema,
+)
 
 pytestmark = pytest.mark.spark
 

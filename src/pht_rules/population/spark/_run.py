@@ -19,7 +19,7 @@ from pht_rules.population import (
     error_row,
     partial_path,
 )
-from pht_rules.spark._frames import POSITION, evaluate_dataframe, evaluate_text
+from pht_rules.population.spark._frames import POSITION, evaluate_dataframe, evaluate_text
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -115,3 +115,9 @@ def run_spark_file(
         if own:
             spark.stop()
     return RunSummary(read, written, rejected, time.perf_counter() - start, out, errors_path)
+
+
+__all__ = [
+    "run_spark_file",
+    "session",
+]

@@ -7,7 +7,8 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from pht_rules import EvaluationError, Evaluator
+from pht_rules.errors import EvaluationError
+from pht_rules.evaluation import Evaluator
 from pht_rules.population import (
     InputFormat,
     RawRecord,
@@ -179,3 +180,11 @@ def evaluate_text(
     """Like :func:`evaluate_dataframe` for text lines (``spark.read.text``): JSON Lines of patient
     records, or FHIR Bulk Data NDJSON of QuestionnaireResponses (``input_format="fhir-ndjson"``)."""
     return _evaluate(df, input_format, rules, full, "id", None, text_column)
+
+
+__all__ = [
+    "POSITION",
+    "evaluate_dataframe",
+    "evaluate_text",
+    "spark_result_schema",
+]

@@ -11,7 +11,11 @@ Uses ``mapInArrow``: each Python worker of each executor compiles the rules once
 for every batch. Needs the ``spark`` extra (pyspark with its Arrow support).
 """
 
-from pht_rules.spark._frames import evaluate_dataframe, evaluate_text, spark_result_schema
-from pht_rules.spark._run import run_spark_file
+from pht_rules.population.spark._frames import (
+    evaluate_dataframe,
+    evaluate_text,
+    spark_result_schema,
+)
+from pht_rules.population.spark._run import run_spark_file
 
 __all__ = ["evaluate_dataframe", "evaluate_text", "run_spark_file", "spark_result_schema"]
