@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,8 +28,15 @@ if TYPE_CHECKING:
 
 
 def session(master: str, app_name: str = "pht-rules") -> SparkSession:
-    """A Spark session on ``master`` (``local[2]``, ``spark://...``, ``yarn``...)."""
+    """A Spark session on ``master`` (``local[2]``, ``spark://...``, ``yarn``...).
+
+    In local mode the Python workers run this interpreter unless ``PYSPARK_PYTHON`` says
+    otherwise, so they see the same pht-rules installation as the driver.
+    """
     from pyspark.sql import SparkSession
+
+    if master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     return (
         SparkSession.builder.master(master)
