@@ -15,6 +15,7 @@ Every error the library raises sits under one root::
     ├── UsageError (also ValueError)         an argument or setting is invalid
     │   └── UsageTypeError (also TypeError)  an argument has the wrong type
     ├── UnknownIdError (also KeyError)       no decision or rule has the id asked for
+    ├── RecordError (also ValueError)        a population record cannot be read (pht_rules.population)
     └── AuthError                            a service request is not authenticated (pht_rules.service)
 
 The safety kit's finding, :class:`pht_rules.testing.reporting.SafetyViolation`, is a test failure

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pht_rules.definitions import Profile, RuleSet
-from pht_rules.errors import EvaluationError
+from pht_rules.errors import EvaluationError, UsageError
 from pht_rules.evaluation import Evaluator
 from pht_rules.loading import load_rules
 from pht_rules.population._records import InputFormat, RawRecord, RecordError, decode
@@ -216,9 +216,9 @@ def _ordered(
     chunk_size: int,
 ) -> Iterator[_T]:
     if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
+        raise UsageError(f"workers must be at least 1, got {workers}")
     if chunk_size < 1:
-        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        raise UsageError(f"chunk_size must be at least 1, got {chunk_size}")
     choice = rules or RuleChoice()
     if workers == 1:
         worker = _Worker(choice, fmt, full, encode)

@@ -11,11 +11,7 @@ import io
 from collections.abc import Sequence
 from html import escape
 
-from pht_rules.errors import PhtRulesError
-
-
-class ReportDependencyError(PhtRulesError):
-    """The report's charts need matplotlib: install the ``report`` extra."""
+from pht_rules.errors import UsageError
 
 
 def bar_svg(title: str, labels: Sequence[str], values: Sequence[float], *, unit: str = "%") -> str:
@@ -25,7 +21,7 @@ def bar_svg(title: str, labels: Sequence[str], values: Sequence[float], *, unit:
         from matplotlib.backends.backend_svg import FigureCanvasSVG
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ReportDependencyError(
+        raise UsageError(
             "the population report's charts need matplotlib: pip install 'pht-rules[report]'"
         ) from None
     rows = max(1, len(labels))
@@ -56,6 +52,5 @@ def bar_svg(title: str, labels: Sequence[str], values: Sequence[float], *, unit:
 
 
 __all__ = [
-    "ReportDependencyError",
     "bar_svg",
 ]

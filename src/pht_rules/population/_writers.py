@@ -15,6 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Literal
 
+from pht_rules.errors import UsageError
+
 if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -134,7 +136,7 @@ def open_writer(
     """A writer for ``fmt``; Parquet needs the result ``schema``."""
     if fmt == "parquet":
         if schema is None:
-            raise ValueError("a Parquet output needs its schema")
+            raise UsageError("a Parquet output needs its schema")
         return ParquetWriter(path, schema)
     return JsonLinesWriter(path)
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
+from pht_rules.errors import UsageError, UsageTypeError
 from pht_rules.patient import PatientState
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def synthetic_cohort(
     Every record is a valid :class:`~pht_rules.PatientState` with an ``id``.
     """
     if n < 0:
-        raise ValueError(f"n must not be negative, got {n}")
+        raise UsageError(f"n must not be negative, got {n}")
     for i in range(start, start + n):
         rng = random.Random(f"{seed}:{i}")
         yield {"id": f"p{i:08d}", **_patient(rng, mix)}
@@ -178,7 +179,7 @@ def _arrow_type(annotation: Any) -> pa.DataType:
         return pa.int64()
     if typing.get_origin(inner) is Literal or inner is str:
         return pa.string()
-    raise TypeError(f"no Arrow type for {annotation!r}")
+    raise UsageTypeError(f"no Arrow type for {annotation!r}")
 
 
 def state_schema() -> pa.Schema:
