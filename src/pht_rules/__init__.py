@@ -7,6 +7,13 @@ output suggests; a clinician decides.
 
 from pht_rules._version import __version__ as __version__
 from pht_rules.definitions import Decision, Parameter, Profile, Rule, RuleSet
+from pht_rules.episodes import (
+    Episode,
+    EpisodeAssessment,
+    EpisodeError,
+    evaluate_episode,
+    parse_episode,
+)
 from pht_rules.errors import (
     EvaluationError,
     PatientStateError,
@@ -15,11 +22,11 @@ from pht_rules.errors import (
     RuleConflictError,
     RuleFileError,
 )
-from pht_rules.evaluation import (
+from pht_rules.evaluation import Evaluator, evaluate, patient_state_json_schema
+from pht_rules.evaluation.assessment import (
     Assessment,
     Citation,
     DecisionResult,
-    Evaluator,
     Evidence,
     GuidelineGap,
     InformationNeed,
@@ -27,8 +34,6 @@ from pht_rules.evaluation import (
     RuleHit,
     RuleSetInfo,
     assessment_json_schema,
-    evaluate,
-    patient_state_json_schema,
 )
 from pht_rules.loading import load_rules
 from pht_rules.patient import PatientState, parse_state
@@ -38,6 +43,9 @@ __all__ = [
     "Citation",
     "Decision",
     "DecisionResult",
+    "Episode",
+    "EpisodeAssessment",
+    "EpisodeError",
     "EvaluationError",
     "Evaluator",
     "Evidence",
@@ -58,7 +66,9 @@ __all__ = [
     "RuleSetInfo",
     "assessment_json_schema",
     "evaluate",
+    "evaluate_episode",
     "load_rules",
+    "parse_episode",
     "parse_state",
     "patient_state_json_schema",
 ]

@@ -9,7 +9,8 @@ Every error the library raises sits under one root::
     │   │   └── CaseFileError                    a clinical case file is unreadable or invalid
     │   ├── ProfileError (also ValueError)       a parameter profile names an unknown parameter or a bad value
     │   ├── PatientStateError (also ValueError)  the input patient state is invalid (lists every problem)
-    │   └── FhirInputError (also ValueError)     a FHIR resource cannot be read as input (pht_rules.fhir)
+    │   ├── FhirInputError (also ValueError)     a FHIR resource cannot be read as input (pht_rules.fhir)
+    │   └── EpisodeError (also ValueError)       an episode of care is invalid (pht_rules.episodes)
     ├── EvaluationError                      a valid state could not be evaluated
     │   └── RuleConflictError                two rules disagree where the decision's hit policy forbids it
     ├── UsageError (also ValueError)         an argument or setting is invalid

@@ -20,7 +20,7 @@ from pht_rules.audit.drift import check_drift, fingerprint_sections, split_secti
 from pht_rules.audit.rendering import render_audit
 from pht_rules.audit.report import AuditReport
 from pht_rules.audit.traceability import audit
-from pht_rules.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, EXIT_RULES, main
+from pht_rules.cli.commands import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, EXIT_RULES, main
 from pht_rules.definitions.catalogue import normalise
 from pht_rules.loading import bundled_rules, read_source_sections
 

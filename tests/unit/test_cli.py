@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pht_rules.cli import (
+from pht_rules.cli.commands import (
     EXIT_CHECK_FAILED,
     EXIT_INPUT,
     EXIT_IO,

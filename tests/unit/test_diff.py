@@ -21,7 +21,7 @@ from pht_rules.audit.diff import (
     diff_json,
     render_diff,
 )
-from pht_rules.cli import EXIT_CHECK_FAILED, EXIT_OK, EXIT_RULES, EXIT_USAGE, main
+from pht_rules.cli.commands import EXIT_CHECK_FAILED, EXIT_OK, EXIT_RULES, EXIT_USAGE, main
 from pht_rules.testing import patient_states
 
 Edit = Callable[[str, Callable[[Any], None]], Path]

@@ -22,7 +22,7 @@ from pht_rules.audit.verify import (
     verification_json,
     verify,
 )
-from pht_rules.cli import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, EXIT_RULES, main
+from pht_rules.cli.commands import EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_OK, EXIT_RULES, main
 
 Edit = Callable[[str, Callable[[Any], None]], Path]
 

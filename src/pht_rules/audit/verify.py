@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pht_rules.audit.abstraction import Abstraction, Region, Value
 from pht_rules.audit.invariants import INVARIANTS, Invariant
 from pht_rules.definitions.ruleset import Profile, RuleSet
+from pht_rules.definitions.text import show_value
 from pht_rules.errors import RuleConflictError
 from pht_rules.evaluation.assessment import NO_RULE_MATCHED
 from pht_rules.evaluation.evaluator import Evaluator
@@ -267,20 +268,12 @@ def _patient(state: Any) -> dict[str, Any]:
 # Rendering a verification report
 
 
-def _shown(value: object) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 def _example_line(example: Mapping[str, Any] | None, key: str) -> str:
     if not example or key not in example:
         return ""
     value = example[key]
     if key == "abstract":
-        return ", ".join(f"{k}={_shown(v)}" for k, v in value.items())
+        return ", ".join(f"{k}={show_value(v)}" for k, v in value.items())
     return json.dumps(value, sort_keys=True)
 
 

@@ -10,8 +10,9 @@ Exit codes:
       rule, invariant violation or engine mismatch; ``audit``: an error finding (an article
       statement neither encoded nor explained, a dangling citation, guideline drift);
       ``diff --fail-on-difference``: some patient gets different advice
+      ``episode --verify-programme``: a property of the programme does not hold
 2     usage error (unknown command or option)
-3     invalid input: patient state or profile (one line on stderr)
+3     invalid input: patient state, episode, FHIR input or profile (one line on stderr)
 4     invalid rule files or case files (one line per problem on stderr)
 5     evaluation error (for example two rules in conflict)
 6     a file could not be read
@@ -456,6 +457,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_fhir_arguments(p)
     p.set_defaults(func=_run_fhir)
+
+    # Episodes of care: the command's imports happen when it runs.
+    from pht_rules.cli.episode import add_episode_arguments, run_episode
+
+    p = sub.add_parser(
+        "episode",
+        help="assess an episode of care (visits over time); --report writes an HTML timeline",
+    )
+    add_episode_arguments(p)
+    p.set_defaults(func=run_episode)
     return parser
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from pht_rules.definitions.text import show_value
 from pht_rules.errors import UsageTypeError
 from pht_rules.patient.fields import Scalar
 
@@ -186,13 +187,7 @@ def describe(leaf: Compare | IsUnknown) -> str:
     if isinstance(value, ParamRef):
         shown = "{" + value.name + "}"
     elif isinstance(value, tuple):
-        shown = "[" + ", ".join(_show(v) for v in value) + "]"
+        shown = "[" + ", ".join(show_value(v) for v in value) + "]"
     else:
-        shown = _show(value)
+        shown = show_value(value)
     return f"{leaf.op.replace('_', ' ')} {shown}"
-
-
-def _show(value: Scalar) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)

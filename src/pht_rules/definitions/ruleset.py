@@ -20,7 +20,7 @@ from pht_rules.definitions.conditions import (
     leaves,
     resolve,
 )
-from pht_rules.definitions.text import placeholders
+from pht_rules.definitions.text import placeholder_names
 from pht_rules.errors import FieldProblem, ProfileError, UnknownIdError, closest
 from pht_rules.patient.fields import FieldSpec
 
@@ -183,10 +183,10 @@ class RuleSet:
                 for leaf in leaves(r.when)
                 if isinstance(leaf, Compare) and isinstance(leaf.value, ParamRef)
             }
-            used |= placeholders(r.advice)
+            used.update(placeholder_names(r.advice))
             for _, value in r.details:
                 for text in value if isinstance(value, tuple) else (value,):
-                    used |= placeholders(text)
+                    used.update(placeholder_names(text))
             for name in sorted(used):
                 out.setdefault(name, []).append(r.id)
         return {k: tuple(v) for k, v in out.items()}

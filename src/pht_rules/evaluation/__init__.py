@@ -1,48 +1,16 @@
 # SPDX-License-Identifier: MIT
 """Patient state -> :class:`~pht_rules.evaluation.assessment.Assessment`: the evaluator, the
-assessment model and the plain-text explanation.
+assessment model (:mod:`pht_rules.evaluation.assessment`) and the plain-text explanation.
 """
 
-from pht_rules.evaluation._api import (
-    evaluate,
-    patient_state_json_schema,
-)
-from pht_rules.evaluation.assessment import (
-    DISCLAIMER,
-    NO_RULE_MATCHED,
-    Assessment,
-    Citation,
-    DecisionResult,
-    Evidence,
-    GuidelineGap,
-    InformationNeed,
-    ParameterInForce,
-    RuleHit,
-    RuleSetInfo,
-    Value,
-    assessment_json_schema,
-)
-from pht_rules.evaluation.evaluator import (
-    Evaluator,
-)
-from pht_rules.evaluation.explanation import (
-    render_explanation,
-)
+from pht_rules.evaluation._api import evaluate, patient_state_json_schema
+from pht_rules.evaluation.assessment import Assessment, assessment_json_schema
+from pht_rules.evaluation.evaluator import Evaluator
+from pht_rules.evaluation.explanation import render_explanation
 
 __all__ = [
-    "DISCLAIMER",
-    "NO_RULE_MATCHED",
     "Assessment",
-    "Citation",
-    "DecisionResult",
     "Evaluator",
-    "Evidence",
-    "GuidelineGap",
-    "InformationNeed",
-    "ParameterInForce",
-    "RuleHit",
-    "RuleSetInfo",
-    "Value",
     "assessment_json_schema",
     "evaluate",
     "patient_state_json_schema",

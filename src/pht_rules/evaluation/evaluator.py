@@ -20,6 +20,7 @@ from typing import Any
 
 from pht_rules.definitions.conditions import Condition, IsUnknown, Truth, describe
 from pht_rules.definitions.ruleset import Decision, Profile, Rule, RuleSet
+from pht_rules.definitions.text import fill_placeholders as _format
 from pht_rules.engine.interface import EngineName, RuleEngine, create_engine
 from pht_rules.engine.interpreter import explain
 from pht_rules.errors import RuleConflictError
@@ -99,10 +100,6 @@ class _CompiledDecision:
     rule_ids: frozenset[str]
     by_priority: tuple[_CompiledRule, ...]  # highest precedence first
     gap_outcomes: frozenset[str]
-
-
-def _format(text: str, params: Mapping[str, int]) -> str:
-    return text.format_map(params) if "{" in text else text
 
 
 class Evaluator:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
+from pht_rules.definitions.text import show_value
 from pht_rules.evaluation.assessment import Assessment
 
 __all__ = ["render_explanation"]
@@ -14,14 +15,6 @@ _WIDTH = 96
 
 def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(text, _WIDTH, initial_indent=indent, subsequent_indent=indent)
-
-
-def _value(value: object) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
 
 
 def render_explanation(assessment: Assessment) -> str:
@@ -50,7 +43,7 @@ def render_explanation(assessment: Assessment) -> str:
             status = "" if hit.selected else " (outranked)"
             lines.append(f" {mark} {hit.rule_id} [priority {hit.priority}]{status}: {hit.title}")
             for ev in hit.evidence:
-                lines.append(f"     because {ev.field} = {_value(ev.value)} ({ev.test})")
+                lines.append(f"     because {ev.field} = {show_value(ev.value)} ({ev.test})")
             if hit.selected:
                 lines.append(_wrap(hit.advice, "     > "))
                 for key, detail in hit.details.items():

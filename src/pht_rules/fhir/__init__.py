@@ -6,6 +6,8 @@
   :class:`~pht_rules.PatientState`; :func:`observations_to_state` reads ``Observation`` resources.
 - :func:`assessment_to_request_group` - an :class:`~pht_rules.Assessment` as a ``RequestGroup``.
 - :func:`ruleset_to_plan_definition` / :func:`ruleset_to_library` - the rule set's metadata.
+- :func:`bundle_to_episode` / :func:`plan_to_care_plan` - a Bundle of dated responses as an
+  episode of care, and its plan as a ``CarePlan`` (:mod:`pht_rules.fhir.episode`).
 - :func:`validate_resource` - structural validation with ``fhir.resources`` (``service`` extra).
 
 Resources are plain JSON-ready dicts; only :func:`validate_resource` needs ``fhir.resources``.
@@ -19,6 +21,7 @@ from pht_rules.fhir.codes import (
     QUESTIONNAIRE_URL,
     QUESTIONNAIRE_VERSION,
 )
+from pht_rules.fhir.episode import bundle_to_episode, episode_to_bundle, plan_to_care_plan
 from pht_rules.fhir.errors import FhirInputError, FhirProblem
 from pht_rules.fhir.output import (
     assessment_to_request_group,
@@ -46,10 +49,13 @@ __all__ = [
     "assessment_to_request_group",
     "build_code_systems",
     "build_questionnaire",
+    "bundle_to_episode",
     "clinical_weight",
+    "episode_to_bundle",
     "latest_response",
     "observations_to_state",
     "operation_outcome",
+    "plan_to_care_plan",
     "questionnaire",
     "response_to_state",
     "ruleset_to_library",

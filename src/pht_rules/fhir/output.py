@@ -26,6 +26,7 @@ from pht_rules.definitions.conditions import (
     describe,
 )
 from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.definitions.text import fill_placeholders as _format
 from pht_rules.evaluation.assessment import Assessment, Citation, DecisionResult, RuleHit
 from pht_rules.fhir.codes import (
     FINGERPRINT_SYSTEM,
@@ -316,10 +317,6 @@ def _pascal(name: str) -> str:
 def _entries(ruleset: RuleSet, ids: Sequence[str]) -> list[CatalogueEntry]:
     found = (ruleset.catalogue.get(i) for i in dict.fromkeys(ids))
     return [e for e in found if e is not None]
-
-
-def _format(text: str, params: Mapping[str, int]) -> str:
-    return text.format_map(params) if "{" in text else text
 
 
 def ruleset_to_plan_definition(

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, cast
 
 from pht_rules.definitions.catalogue import Catalogue
 from pht_rules.definitions.ruleset import Decision, DetailValue, HitPolicy, Parameter, Rule
+from pht_rules.definitions.text import placeholder_names
 from pht_rules.errors import closest
 from pht_rules.loading._catalogue import _cites
 from pht_rules.loading._conditions import _condition
@@ -229,7 +229,7 @@ def _rule(
 
 def _check_placeholders(text: str, ctx: _RuleContext, at: object, where: str) -> None:
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        names = placeholder_names(text)
     except ValueError as exc:
         ctx.add(f"{where}: malformed placeholder ({exc})", at)
         return

@@ -1,46 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""What a patient is: the pydantic patient-state model and the fields a rule may read."""
+"""What a patient is: the pydantic patient-state model and the fields a rule may read.
 
-from pht_rules.patient.fields import (
-    UNDETERMINED,
-    FieldKind,
-    FieldSpec,
-    Scalar,
-    Snapshot,
-    decision_field,
-    input_fields,
-)
-from pht_rules.patient.model import (
-    LoadingHistory,
-    LoadingPhase,
-    Onset,
-    PainSite,
-    PatientState,
-    Presentation,
-    Symptoms,
-    TrainingLoad,
-    TreatmentOutcome,
-    TreatmentsTried,
-    parse_state,
-)
+The sub-models (``Presentation``, ``Symptoms``, ...) are in :mod:`pht_rules.patient.model`; the
+field catalogue (``FieldSpec``, ``input_fields``, ``Snapshot``) in :mod:`pht_rules.patient.fields`.
+"""
 
-__all__ = [
-    "UNDETERMINED",
-    "FieldKind",
-    "FieldSpec",
-    "LoadingHistory",
-    "LoadingPhase",
-    "Onset",
-    "PainSite",
-    "PatientState",
-    "Presentation",
-    "Scalar",
-    "Snapshot",
-    "Symptoms",
-    "TrainingLoad",
-    "TreatmentOutcome",
-    "TreatmentsTried",
-    "decision_field",
-    "input_fields",
-    "parse_state",
-]
+from pht_rules.patient.fields import FieldSpec, Scalar, Snapshot, input_fields
+from pht_rules.patient.model import PatientState, parse_state
+
+__all__ = ["FieldSpec", "PatientState", "Scalar", "Snapshot", "input_fields", "parse_state"]

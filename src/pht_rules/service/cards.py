@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.definitions.text import show_value
 from pht_rules.evaluation.assessment import Assessment, Citation, DecisionResult
 from pht_rules.fhir.codes import (
     BASE,
@@ -96,14 +97,6 @@ def _source(
     return source
 
 
-def _value(value: object) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 def _sources_md(cites: Sequence[str], by_id: dict[str, Citation], ruleset: RuleSet) -> list[str]:
     lines = []
     for cid in dict.fromkeys(cites):
@@ -148,7 +141,7 @@ def _decision_detail(
             if (ev.field, ev.test) in seen:
                 continue
             seen.add((ev.field, ev.test))
-            out.append(f"- `{ev.field}` = {_value(ev.value)} ({ev.test})")
+            out.append(f"- `{ev.field}` = {show_value(ev.value)} ({ev.test})")
     if result.provisional_on:
         fields = ", ".join(f"`{f}`" for f in result.provisional_on)
         out += ["", f"**Provisional:** answers to {fields} could change this."]

@@ -70,7 +70,10 @@ from pht_rules.testing.reporting import (
     failure_case,
 )
 
-_NEEDS: dict[str, str] = {}  # name -> the missing distribution it needs
+# What a name that did not import needs: the suite's own message, else the kit's (None: nothing).
+_kit_needs: str | None = None
+_suite_needs: str | None = None
+_SUITE_NAMES = ("SafetySuite", "safety_suite")
 
 try:
     from pht_rules.testing.budget import (
@@ -108,39 +111,7 @@ try:
 except ModuleNotFoundError as _error:  # the testing extra is not installed
     if _error.name != "hypothesis":
         raise
-    _NEEDS.update(
-        dict.fromkeys(
-            [
-                "BUDGETS",
-                "PICTURES",
-                "PROFILE_ENV",
-                "SafetySuite",
-                "assert_conforms",
-                "assert_invariants",
-                "assert_relations",
-                "boundary_patient_states",
-                "boundary_values",
-                "conformance_check",
-                "default_states",
-                "inadequate_trial_patients",
-                "invariant_check",
-                "irritable_patients",
-                "kit_settings",
-                "less_irritable_patients",
-                "loading_phase_patients",
-                "patient_dicts",
-                "patient_states",
-                "profiles",
-                "recalcitrant_patients",
-                "red_flag_patients",
-                "register_profiles",
-                "relation_check",
-                "run_property",
-                "safety_suite",
-            ],
-            "hypothesis (pip install 'pht-rules[testing]')",
-        )
-    )
+    _kit_needs = "hypothesis (pip install 'pht-rules[testing]')"
 try:
     from pht_rules.testing.suite import (
         SafetySuite,
@@ -149,18 +120,16 @@ try:
 except ModuleNotFoundError as _error:  # hypothesis or pytest is not installed
     if _error.name not in ("hypothesis", "pytest"):
         raise
-    _NEEDS.update(
-        dict.fromkeys(
-            ["SafetySuite", "safety_suite"], f"{_error.name} (pip install 'pht-rules[test]')"
-        )
-    )
+    _suite_needs = f"{_error.name} (pip install 'pht-rules[test]')"
 
 if not _typing.TYPE_CHECKING:
 
     def __getattr__(name: str) -> object:
         """Say what to install when a name of the kit needs a missing dependency."""
-        if name in _NEEDS:
-            raise ImportError(f"pht_rules.testing.{name} needs {_NEEDS[name]}")
+        needs = _suite_needs if name in _SUITE_NAMES else None
+        needs = needs or (_kit_needs if name in __all__ else None)
+        if needs is not None:
+            raise ImportError(f"pht_rules.testing.{name} needs {needs}")
         raise AttributeError(f"module 'pht_rules.testing' has no attribute {name!r}")
 
 

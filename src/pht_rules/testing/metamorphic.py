@@ -35,6 +35,7 @@ from typing import Any
 from pht_rules.audit.abstraction import input_fields_of, thresholds
 from pht_rules.audit.invariants import Advice, Finding, Violation
 from pht_rules.definitions.ruleset import RuleSet
+from pht_rules.definitions.text import show_value
 from pht_rules.errors import PatientStateError
 from pht_rules.evaluation.assessment import Assessment
 from pht_rules.patient.fields import FieldSpec, input_fields
@@ -112,15 +113,7 @@ class Variant:
     def __str__(self) -> str:
         if self.field is None:
             return self.note or "the same patient"
-        return f"{self.field}: {_show(self.before)} -> {_show(self.after)}"
-
-
-def _show(value: object) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+        return f"{self.field}: {show_value(self.before)} -> {show_value(self.after)}"
 
 
 @dataclass(frozen=True)

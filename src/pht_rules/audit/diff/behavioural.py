@@ -48,6 +48,7 @@ from pht_rules.audit.diff.report import (
 from pht_rules.audit.diff.structural import Side, structural_diff
 from pht_rules.definitions.conditions import resolve
 from pht_rules.definitions.ruleset import Decision, RuleSet
+from pht_rules.definitions.text import fill_placeholders, show_value
 from pht_rules.errors import PhtRulesError, RuleConflictError
 from pht_rules.evaluation.assessment import NO_RULE_MATCHED
 from pht_rules.evaluation.evaluator import Evaluator
@@ -74,7 +75,7 @@ def _signature(d: Decision | None, params: Mapping[str, int]) -> tuple[Any, ...]
         return None
 
     def fmt(text: str) -> str:
-        return text.format_map(params) if "{" in text else text
+        return fill_placeholders(text, params)
 
     return (
         d.hit_policy,
@@ -373,14 +374,10 @@ def _cover(
 
 
 def _show(value: Value) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
     if isinstance(value, tuple):
         a, b = (x if x is not None else "undetermined" for x in value)
         return a if a == b else f"{a} (A) / {b} (B)"
-    return str(value)
+    return show_value(value)
 
 
 def _describe_box(

@@ -13,7 +13,6 @@ set, so the same rule files always give the same document::
 from __future__ import annotations
 
 import argparse
-import string
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import get_args
@@ -29,6 +28,7 @@ from pht_rules.definitions.conditions import (
     describe,
 )
 from pht_rules.definitions.ruleset import Decision, Provenance, Rule, RuleSet
+from pht_rules.definitions.text import with_values
 from pht_rules.errors import RuleFileError
 from pht_rules.loading import load_rules
 
@@ -39,7 +39,6 @@ __all__ = [
     "prose",
     "render_clinical_logic",
     "render_condition",
-    "with_values",
 ]
 
 _HIT_POLICY_MEANING = {
@@ -81,17 +80,6 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows)
     return lines
-
-
-def with_values(text: str, params: Mapping[str, int]) -> str:
-    """``text`` with each ``{name}`` placeholder followed by its value: ``{name} (=value)``."""
-    out: list[str] = []
-    for literal, name, _spec, _conversion in string.Formatter().parse(text):
-        out.append(literal)
-        if name is not None:
-            value = params.get(name)
-            out.append("{" + name + "}" + ("" if value is None else f" (={value})"))
-    return "".join(out)
 
 
 # --------------------------------------------------------------------------------------------

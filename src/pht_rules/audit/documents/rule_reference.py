@@ -16,10 +16,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 
-from pht_rules.audit.documents.clinical_logic import document_main, leaf_text, prose, with_values
+from pht_rules.audit.documents.clinical_logic import document_main, leaf_text, prose
 from pht_rules.definitions.catalogue import CatalogueEntry
 from pht_rules.definitions.conditions import AllOf, Compare, Condition, IsUnknown, Not
 from pht_rules.definitions.ruleset import Decision, Rule, RuleSet
+from pht_rules.definitions.text import with_values
 
 __all__ = ["REGENERATE", "condition_lines", "main", "render_rule_reference"]
 
