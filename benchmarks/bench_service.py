@@ -9,7 +9,8 @@ every request with its own freshly signed JWT (signed before the timed run, so s
 count). Each level is bounded by ``--requests`` and ``--seconds``.
 
     python benchmarks/bench_service.py                      # concurrency 1, 8, 32
-    python benchmarks/bench_service.py --unique-responses   # every request a new response version
+    python benchmarks/bench_service.py --workers 2          # two service workers
+    python benchmarks/bench_service.py --unique-responses   # only the new-patient run
     python benchmarks/bench_service.py --url http://127.0.0.1:8765 --insecure-no-auth
 
 Prints p50/p99 latency, throughput and errors per level; exits 1 if any request failed.
@@ -82,7 +83,7 @@ def _jwks(key: Any, alg: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _server(alg: str, key: Any, log_path: Path, workdir: Path) -> Iterator[str]:
+def _server(alg: str, key: Any, log_path: Path, workdir: Path, workers: int = 1) -> Iterator[str]:
     port = _free_port()
     jwks = workdir / "jwks.json"
     jwks.write_text(json.dumps(_jwks(key, alg)), encoding="utf-8")
@@ -98,6 +99,8 @@ def _server(alg: str, key: Any, log_path: Path, workdir: Path) -> Iterator[str]:
         f"sqlite:///{workdir / 'feedback.sqlite3'}",
         "--log-level",
         "warning",
+        "--workers",
+        str(workers),
     ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -131,13 +134,13 @@ def _wait_ready(host: str, port: int, proc: subprocess.Popen[bytes], deadline: f
 
 
 def _bodies(unique: bool, total: int) -> list[bytes]:
-    """Hook requests for the example patients (one per request when ``unique``)."""
+    """Hook requests for the example patients; with ``unique``, a new patient in every one."""
     states = [pht_rules.parse_state(p.read_text(encoding="utf-8")) for p in EXAMPLES]
     count = total if unique else len(states)
     bodies = []
     for i in range(count):
         state = states[i % len(states)]
-        patient = f"bench-{i % len(states)}"
+        patient = f"bench-new-{i}" if unique else f"bench-{i % len(states)}"
         response = state_to_response(
             state,
             response_id=f"qr-{i}" if unique else f"qr-{i % len(states)}",
@@ -285,8 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--unique-responses",
         action="store_true",
-        help="every request carries a response never seen before (no validation-cache hits)",
+        help="only the new-patient run (default: the repeated-patient run, then the new-patient run)",
     )
+    parser.add_argument("--workers", type=int, default=1, help="service workers (started service)")
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.concurrency.split(",")]
     if args.requests < 1 or args.requests > 100_000 or args.seconds <= 0 or args.seconds > 120:
@@ -294,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     alg = None if args.insecure_no_auth else args.alg
     key = _private_key(args.alg)
     total = args.warmup + args.requests * len(levels)
-    bodies = _bodies(args.unique_responses, total)
+    modes = [True] if args.unique_responses else [False, True]
+    bodies = {unique: _bodies(unique, total) for unique in modes}
 
     with tempfile.TemporaryDirectory(prefix="pht-bench-") as tmp:
         workdir = Path(tmp)
@@ -303,32 +308,33 @@ def main(argv: list[str] | None = None) -> int:
         else:
             if args.insecure_no_auth:
                 raise SystemExit("--insecure-no-auth needs --url (the started service needs auth)")
-            context = _server(args.alg, key, workdir / "service.log", workdir)
+            context = _server(args.alg, key, workdir / "service.log", workdir, args.workers)
         with context as base:
             host, port = _check_loopback(base)
             print(
                 f"target {base}/cds-services/{SERVICE}; {len(EXAMPLES)} example patients; "
-                f"auth {alg or 'off'}; unique responses: {args.unique_responses}; "
-                f"{os.cpu_count()} CPUs"
+                f"auth {alg or 'off'}; workers {args.workers}; {os.cpu_count()} CPUs"
             )
-            offset = 0
-            warm = _requests(base, bodies, args.warmup, key, alg, offset)
-            offset += args.warmup
-            asyncio.run(_run_level(host, port, warm, 4, 60))
             results = []
-            for c in levels:
-                reqs = _requests(base, bodies, args.requests, key, alg, offset)
-                offset += args.requests
-                results.append(asyncio.run(_run_level(host, port, reqs, c, args.seconds)))
+            for unique in modes:
+                offset = 0
+                warm = _requests(base, bodies[unique], args.warmup, key, alg, offset)
+                offset += args.warmup
+                asyncio.run(_run_level(host, port, warm, 4, 60))
+                for c in levels:
+                    reqs = _requests(base, bodies[unique], args.requests, key, alg, offset)
+                    offset += args.requests
+                    level = asyncio.run(_run_level(host, port, reqs, c, args.seconds))
+                    results.append(("new" if unique else "repeated", level))
     print(
-        f"{'concurrency':>11} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'mean ms':>7} {'req/s':>7}"
+        f"{'patient':>8} {'concurrency':>11} {'requests':>8} {'errors':>6} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'mean ms':>7} {'req/s':>7}"
     )
     failed = 0
-    for r in results:
+    for mode, r in results:
         ok = r.latencies
         print(
-            f"{r.concurrency:>11} {r.count:>8} {r.errors:>6} "
+            f"{mode:>8} {r.concurrency:>11} {r.count:>8} {r.errors:>6} "
             f"{_percentile(ok, 0.5) * 1000:>7.2f} {_percentile(ok, 0.99) * 1000:>7.2f} "
             f"{(statistics.fmean(ok) if ok else float('nan')) * 1000:>7.2f} "
             f"{len(ok) / r.seconds:>7.0f}"

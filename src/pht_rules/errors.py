@@ -17,7 +17,8 @@ Every error the library raises sits under one root::
     │   └── UsageTypeError (also TypeError)  an argument has the wrong type
     ├── UnknownIdError (also KeyError)       no decision or rule has the id asked for
     ├── RecordError (also ValueError)        a population record cannot be read (pht_rules.population)
-    └── AuthError                            a service request is not authenticated (pht_rules.service)
+    ├── AuthError                            a service request is not authenticated (pht_rules.service)
+    └── FetchError                           the client's FHIR server did not give the data (pht_rules.service)
 
 The safety kit's finding, :class:`pht_rules.testing.reporting.SafetyViolation`, is a test failure
 rather than an error: it derives from ``AssertionError`` alone, so pytest reports it as a failure

@@ -95,7 +95,8 @@ def _record(
     live["missing-prefetch-response"] = r.json()
     bad = json.loads(json.dumps(request))
     qr = bad["prefetch"]["questionnaireResponse"]["entry"][0]["resource"]
-    qr["item"][2]["item"][0]["answer"] = [
+    onset = next(i for i in qr["item"] if i["linkId"] == "presentation.onset")
+    onset["answer"] = [
         {
             "valueCoding": {
                 "system": "https://pht-rules.example/fhir/CodeSystem/pht-answers",

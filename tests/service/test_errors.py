@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from pht_rules.service import ServiceSettings, create_app
-from pht_rules.service.app import PatientViewService
+from pht_rules.service.patient_view import PatientViewService
 
 from .conftest import SERVICE, example, example_hook
 from .shapes import check_outcome
@@ -22,7 +22,9 @@ def test_unexpected_error_is_a_clean_500(
 ) -> None:
     """The error's message (which might quote data) is neither returned nor logged."""
 
-    def explode(self: PatientViewService, body: object) -> tuple[bytes, list[object]]:
+    def explode(
+        self: PatientViewService, hook: object, fetched: object = None
+    ) -> tuple[bytes, list[object]]:
         raise RuntimeError("SECRET value 4711 from the request")
 
     monkeypatch.setattr(PatientViewService, "respond", explode)

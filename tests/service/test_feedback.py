@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 import pht_rules
+from pht_rules.fhir.codes import OVERRIDE_REASONS_SYSTEM
 from pht_rules.service.store import FeedbackStore
 
 from .conftest import ISSUER, SERVICE, Server, example, example_hook, start_server
@@ -90,7 +91,9 @@ def test_feedback_is_recorded_with_its_rules(
         (lambda f: f.pop("outcomeTimestamp"), "feedback[0].outcomeTimestamp"),
         (lambda f: f.update(outcomeTimestamp="yesterday"), "feedback[0].outcomeTimestamp"),
         (
-            lambda f: f["overrideReason"].update(reason={"system": "x", "code": "y"}),
+            lambda f: f["overrideReason"].update(
+                reason={"system": OVERRIDE_REASONS_SYSTEM, "code": "made-up"}
+            ),
             "feedback[0].overrideReason.reason",
         ),
         (
@@ -193,3 +196,26 @@ def test_feedback_survives_a_restart(
     ]
     assert all(r.rule_ids for r in records)
     assert {s["outcome"] for s in summary} == {"accepted", "overridden"}
+
+
+def test_feedback_fields_are_listed_once() -> None:
+    """The stored record's fields are the table's columns, and the entry's fields are among them."""
+    import dataclasses
+
+    from pht_rules.service.store import FEEDBACK_FIELDS, FeedbackItem, FeedbackRecord
+
+    assert tuple(f.name for f in dataclasses.fields(FeedbackRecord)) == FEEDBACK_FIELDS
+    assert set(FeedbackItem.__slots__) - {"card"} <= set(FEEDBACK_FIELDS)
+
+
+def test_default_database_is_in_the_user_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --database-url: SQLite in the platform's user data directory, not the cwd."""
+    from pht_rules.service.settings import ServiceSettings
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    url = ServiceSettings(insecure_no_auth=True).database
+    assert url == f"sqlite:///{tmp_path / 'data' / 'pht-rules' / 'feedback.sqlite3'}"
+    assert (tmp_path / "data" / "pht-rules").is_dir()

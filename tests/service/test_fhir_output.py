@@ -113,7 +113,7 @@ def test_plan_definition(ruleset: pht_rules.RuleSet) -> None:
     assert [r["code"][0]["coding"][0]["code"] for r in rules] == [r.id for r in ruleset.rules]
     for action, rule in zip(rules, ruleset.rules, strict=True):
         assert [d["label"] for d in action["documentation"]] == list(rule.cites)
-        assert action["condition"][0]["expression"]["expression"] == rule.id
+        assert action["extension"][0]["extension"][0] == {"url": "rule", "valueCode": rule.id}
         assert "{" not in action["description"], "advice shown at the default thresholds"
 
 

@@ -119,10 +119,31 @@ def test_bare_response_instead_of_bundle(client: httpx.Client, auth: Auth) -> No
         None,
         {},
         {"questionnaireResponse": None},
+        {"questionnaireResponse": {"resourceType": "OperationOutcome", "issue": []}},
+    ],
+    ids=["no-prefetch", "empty", "null", "operation-outcome"],
+)
+def test_unfetchable_questionnaire_response_is_a_412(
+    prefetch: Any, client: httpx.Client, auth: Auth
+) -> None:
+    """Not prefetched (absent, null, an OperationOutcome) and no fhirServer: 412 (CDS Hooks)."""
+    body = example_hook(example("less-irritable-marathoner"))
+    if prefetch is None:
+        body.pop("prefetch")
+    else:
+        body["prefetch"] = prefetch
+    r = client.post(HOOK, json=body, headers=auth())
+    assert r.status_code == 412, r.text
+    assert r.json()["issue"][0]["code"] == "incomplete"
+
+
+@pytest.mark.parametrize(
+    "prefetch",
+    [
         {"questionnaireResponse": {"resourceType": "Bundle", "type": "searchset", "total": 0}},
         "in-progress",
     ],
-    ids=["no-prefetch", "empty", "null", "empty-bundle", "only-in-progress"],
+    ids=["empty-bundle", "only-in-progress"],
 )
 def test_missing_prefetch_gives_a_card_saying_what_is_needed(
     prefetch: Any, client: httpx.Client, auth: Auth
@@ -150,6 +171,7 @@ def test_observations_only(client: httpx.Client, auth: Auth) -> None:
     body = hook_request(
         None, patient_id="example-less-irritable-marathoner", observations=_observations()
     )
+    body["prefetch"]["questionnaireResponse"] = {"resourceType": "Bundle", "type": "searchset"}
     r = client.post(HOOK, json=body, headers=auth())
     assert r.status_code == 200, r.text
     cards = check_cards(r.json())

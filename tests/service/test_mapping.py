@@ -147,8 +147,28 @@ def test_structure_problems() -> None:
     response["item"].append(copy.deepcopy(_find(response, "age_years")))
     assert _errors(response).link_ids == ("age_years",)
     response = _response()
-    _find(response, "symptoms")["answer"] = [{"valueInteger": 1}]
+    response["item"].append({"linkId": "symptoms", "answer": [{"valueInteger": 1}]})
     assert _errors(response).link_ids == ("symptoms",)
+
+
+def test_grouped_responses_to_version_1_0_0_still_read() -> None:
+    """Questionnaire 1.0.0 grouped the items by model section; such responses read the same."""
+    response = _response()
+    grouped: list[dict[str, Any]] = []
+    groups: dict[str, dict[str, Any]] = {}
+    for item in response["item"]:
+        group, _, _leaf = item["linkId"].rpartition(".")
+        if not group:
+            grouped.append(item)
+            continue
+        if group not in groups:
+            groups[group] = {"linkId": group, "item": []}
+            grouped.append(groups[group])
+        groups[group]["item"].append(item)
+    old = dict(response, item=grouped)
+    old["questionnaire"] = old["questionnaire"].replace("|1.1.0", "|1.0.0")
+    assert groups
+    assert response_to_state(old) == response_to_state(response)
 
 
 @pytest.mark.parametrize(
@@ -244,10 +264,10 @@ def test_an_observation_disagreeing_with_an_answer_is_an_error() -> None:
 
 
 def test_observation_rules() -> None:
-    """Units must match; non-final results are ignored; the latest observation wins."""
+    """Units must convert; non-final results are ignored; the latest observation wins."""
     bundle = _observations()
     age = bundle["entry"][0]["resource"]
-    age["valueQuantity"]["code"] = "mo"
+    age["valueQuantity"]["code"] = "kg"
     with pytest.raises(FhirInputError) as info:
         observations_to_state(bundle)
     assert info.value.link_ids == ("age_years",) and f"{UCUM}|a" in str(info.value)

@@ -27,6 +27,7 @@ def test_logs_hold_no_patient_data(
     state = example_state(example("irritable-desk-worker")).model_copy(update={"age_years": 97})
     response = state_to_response(state, response_id=response_id, subject=f"Patient/{patient}")
     body = hook_request(response, patient_id=patient)
+    body["prefetch"]["observations"] = {"resourceType": "Bundle", "type": "searchset", "total": 0}
     body["context"]["userId"] = user
     body["fhirServer"] = "https://SECRET-fhir.example"
     body["fhirAuthorization"] = {"access_token": "SECRET-ACCESS-TOKEN", "token_type": "Bearer"}

@@ -8,7 +8,9 @@
 - :func:`ruleset_to_plan_definition` / :func:`ruleset_to_library` - the rule set's metadata.
 - :func:`bundle_to_episode` / :func:`plan_to_care_plan` - a Bundle of dated responses as an
   episode of care, and its plan as a ``CarePlan`` (:mod:`pht_rules.fhir.episode`).
-- :func:`validate_resource` - structural validation with ``fhir.resources`` (``service`` extra).
+- :func:`code_systems` / :func:`ruleset_code_systems` - every project ``CodeSystem``.
+- :func:`validate_resource` - structural validation with ``fhir.resources``, and the R4 FHIRPath
+  invariants with ``fhirpathpy`` (``service`` extra).
 
 Resources are plain JSON-ready dicts; only :func:`validate_resource` needs ``fhir.resources``.
 Codes used are explained in :mod:`pht_rules.fhir.codes`.
@@ -36,6 +38,7 @@ from pht_rules.fhir.response import (
     response_to_state,
     state_to_response,
 )
+from pht_rules.fhir.terminology import code_systems, ruleset_code_systems
 from pht_rules.fhir.validation import operation_outcome, validate_resource
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "build_questionnaire",
     "bundle_to_episode",
     "clinical_weight",
+    "code_systems",
     "episode_to_bundle",
     "latest_response",
     "observations_to_state",
@@ -58,6 +62,7 @@ __all__ = [
     "plan_to_care_plan",
     "questionnaire",
     "response_to_state",
+    "ruleset_code_systems",
     "ruleset_to_library",
     "ruleset_to_plan_definition",
     "state_to_response",

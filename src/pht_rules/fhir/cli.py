@@ -30,6 +30,7 @@ from pht_rules.fhir.output import (
 )
 from pht_rules.fhir.questionnaire import build_code_systems, build_questionnaire
 from pht_rules.fhir.response import response_to_state, state_to_response
+from pht_rules.fhir.terminology import code_systems_bundle, ruleset_code_systems
 from pht_rules.patient.model import PatientState, parse_state
 
 __all__ = ["add_fhir_arguments", "main", "run_fhir"]
@@ -56,7 +57,9 @@ def add_fhir_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--id", dest="response_id")
     p.add_argument("--subject", help="e.g. Patient/123")
     p.add_argument("--authored", help="FHIR dateTime")
-    p.add_argument("--explicit-unknown", action="store_true", help="answer unknowns Don't know")
+    p.add_argument(
+        "--explicit-unknown", action="store_true", help="answer unknowns Asked But Unknown"
+    )
     p = sub.add_parser("to-state", help="QuestionnaireResponse -> PatientState JSON")
     p.add_argument("file")
     p = sub.add_parser("request-group", help="assess a state or response: RequestGroup")
@@ -76,11 +79,8 @@ def run_fhir(args: argparse.Namespace) -> int:
             # The generator's output: the same as the shipped file, and how to regenerate it.
             result = build_questionnaire()
         elif args.fhir_command == "code-systems":
-            result = {
-                "resourceType": "Bundle",
-                "type": "collection",
-                "entry": [{"resource": cs} for cs in build_code_systems()],
-            }
+            # The generator's output: the same as the shipped code-systems.json.
+            result = code_systems_bundle(build_code_systems() + ruleset_code_systems())
         elif args.fhir_command == "to-response":
             result = state_to_response(
                 parse_state(_read(args.file)),

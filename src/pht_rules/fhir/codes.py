@@ -66,8 +66,8 @@ FINGERPRINT_SYSTEM: Final = f"{BASE}/NamingSystem/ruleset-fingerprint"
 
 QUESTIONNAIRE_ID: Final = "pht-intake"
 QUESTIONNAIRE_URL: Final = f"{BASE}/Questionnaire/{QUESTIONNAIRE_ID}"
-QUESTIONNAIRE_VERSION: Final = "1.0.0"
-"""Bump when an item changes (the shipped-file test fails until the JSON is regenerated)."""
+QUESTIONNAIRE_VERSION: Final = "1.1.0"
+"""1.1.0: items at the top level (no groups), "Asked But Unknown" display. Bump when an item changes (the shipped-file test fails until the JSON is regenerated)."""
 
 
 def plan_definition_url(ruleset_name: str) -> str:
@@ -90,7 +90,12 @@ LOINC_AGE: Final = "30525-0"
 
 YES: Final = {"system": YES_NO_SYSTEM, "code": "Y", "display": "Yes"}
 NO: Final = {"system": YES_NO_SYSTEM, "code": "N", "display": "No"}
-UNKNOWN: Final = {"system": DATA_ABSENT_REASON, "code": "asked-unknown", "display": "Don't know"}
+UNKNOWN: Final = {
+    "system": DATA_ABSENT_REASON,
+    "code": "asked-unknown",
+    "display": "Asked But Unknown",
+}
+"""The explicit "don't know" answer, with the display HL7's code system gives the code."""
 
 UCUM_UNITS: Final[dict[str, tuple[str, str]]] = {
     # patient-model unit -> (UCUM code, display)

@@ -29,6 +29,7 @@ from pht_rules.definitions.ruleset import RuleSet
 from pht_rules.definitions.text import fill_placeholders as _format
 from pht_rules.evaluation.assessment import Assessment, Citation, DecisionResult, RuleHit
 from pht_rules.fhir.codes import (
+    BASE,
     FINGERPRINT_SYSTEM,
     ITEMS_SYSTEM,
     OUTCOMES_SYSTEM,
@@ -39,7 +40,7 @@ from pht_rules.fhir.codes import (
 from pht_rules.loading import bundled_ruleset, rule_texts
 
 __all__ = [
-    "EXPRESSION_LANGUAGE",
+    "RULE_CONDITION_URL",
     "Weight",
     "assessment_to_request_group",
     "citation_url",
@@ -63,8 +64,26 @@ _WARNING = {
 _PRIORITY = {"refer-emergency": "stat"}
 _DOI = re.compile(r"\bdoi:\s*(10\.\d{4,9}/\S+?)[.,;]?(?:\s|$)", re.IGNORECASE)
 _PMID = re.compile(r"\bPMID\s*(\d{5,9})\b")
-EXPRESSION_LANGUAGE = "text/x-pht-rules"
-"""The ``Expression.language`` of a rule condition: the rule, evaluated by pht_rules by its id."""
+RULE_CONDITION_URL = f"{BASE}/StructureDefinition/rule-condition"
+"""The extension that carries a ``PlanDefinition`` rule action's condition.
+
+A rule's condition is evaluated by pht_rules over the patient state; it is no CQL or FHIRPath
+expression, and R4's ``Expression.language`` admits only those (and FHIR queries), so the
+condition is not an ``action.condition`` but this complex extension, with sub-extensions
+``rule`` (``valueCode``: the rule id), ``description`` (``valueString``: the condition in words)
+and ``library`` (``valueCanonical``: the ``Library`` holding the rule files).
+"""
+
+
+def _rule_condition(rule_id: str, description: str, rs: RuleSet) -> dict[str, Any]:
+    return {
+        "url": RULE_CONDITION_URL,
+        "extension": [
+            {"url": "rule", "valueCode": rule_id},
+            {"url": "description", "valueString": description},
+            {"url": "library", "valueCanonical": f"{library_url(rs.name)}|{rs.version}"},
+        ],
+    }
 
 
 def clinical_weight(decision_id: str, outcome: str) -> Weight:
@@ -168,8 +187,37 @@ def _artifacts(
     ]
 
 
+class _Proposals:
+    """The ``contained`` requests that leaf actions propose (rqg-1: a leaf action has a resource).
+
+    Each suggestion or question is a draft ``CommunicationRequest`` (R4 has no ``intent`` on it) whose
+    payload is the advice or the question: what the clinician is proposed to tell or ask.
+    """
+
+    def __init__(self, subject: str | None) -> None:
+        self.subject = subject
+        self.resources: list[dict[str, Any]] = []
+
+    def reference(self, text: str) -> dict[str, str]:
+        rid = f"proposal-{len(self.resources) + 1}"
+        resource: dict[str, Any] = {
+            "resourceType": "CommunicationRequest",
+            "id": rid,
+            "status": "draft",
+        }
+        if self.subject is not None:
+            resource["subject"] = {"reference": self.subject}
+        resource["payload"] = [{"contentString": text}]
+        self.resources.append(resource)
+        return {"reference": f"#{rid}"}
+
+
 def _hit_action(
-    hit: RuleHit, by_id: Mapping[str, Citation], title: str | None, url: str | None
+    hit: RuleHit,
+    by_id: Mapping[str, Citation],
+    title: str | None,
+    url: str | None,
+    proposals: _Proposals,
 ) -> dict[str, Any]:
     action: dict[str, Any] = {
         "title": hit.title,
@@ -181,6 +229,7 @@ def _hit_action(
     docs = _artifacts(hit.cites, by_id, title, url)
     if docs:
         action["documentation"] = docs
+    action["resource"] = proposals.reference(hit.advice or hit.title)
     return action
 
 
@@ -205,6 +254,7 @@ def assessment_to_request_group(
     rs = _ruleset_for(assessment, ruleset)
     source_title = rs.catalogue.source_title if rs is not None else None
     by_id = {c.id: c for c in assessment.citations}
+    proposals = _Proposals(subject)
     actions: list[dict[str, Any]] = []
     for result in assessment.decisions:
         weight = _result_weight(result)
@@ -238,8 +288,12 @@ def assessment_to_request_group(
             action["documentation"] = docs
         if selected:
             action["action"] = [
-                _hit_action(h, by_id, source_title, guideline_url) for h in selected
+                _hit_action(h, by_id, source_title, guideline_url, proposals) for h in selected
             ]
+        else:
+            action["resource"] = proposals.reference(
+                action["textEquivalent"] if result.advice else action["description"]
+            )
         actions.append(action)
     if assessment.needs_information:
         actions.append(
@@ -254,6 +308,7 @@ def assessment_to_request_group(
                         "title": need.question,
                         "description": f"Needed for: {', '.join(need.decisions)}.",
                         "code": [{"coding": [{"system": ITEMS_SYSTEM, "code": need.field}]}],
+                        "resource": proposals.reference(need.question),
                     }
                     for need in assessment.needs_information
                 ],
@@ -276,6 +331,8 @@ def assessment_to_request_group(
     group: dict[str, Any] = {"resourceType": "RequestGroup"}
     if request_group_id is not None:
         group["id"] = request_group_id
+    if proposals.resources:
+        group["contained"] = proposals.resources
     group["instantiatesCanonical"] = [f"{plan_definition_url(info.name)}|{info.version}"]
     group["status"] = "active"
     group["intent"] = "proposal"
@@ -356,17 +413,7 @@ def ruleset_to_plan_definition(
                         related_artifact(e, source_title=title, guideline_url=guideline_url)
                         for e in _entries(rs, rule.cites)
                     ],
-                    "condition": [
-                        {
-                            "kind": "applicability",
-                            "expression": {
-                                "description": condition_text(rule.when),
-                                "language": EXPRESSION_LANGUAGE,
-                                "expression": rule.id,
-                                "reference": f"{library_url(rs.name)}|{rs.version}",
-                            },
-                        }
-                    ],
+                    "extension": [_rule_condition(rule.id, condition_text(rule.when), rs)],
                     "textEquivalent": f"Priority {rule.priority} ({decision.hit_policy} hit policy).",
                 }
             )

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: MIT
 """The intake ``Questionnaire`` (FHIR R4), generated from the patient model's fields.
 
-Each leaf field of :class:`~pht_rules.PatientState` is one item whose ``linkId`` is the field's
-dotted path, so an error about a field names the item to fix. Yes/no fields are ``choice`` items
-answered Yes, No or Don't know; fixed-value fields are ``choice`` items with their values and Don't
-know; numbers are ``integer`` items with the model's range (``minValue``/``maxValue``) and unit
-(``questionnaire-unit``, UCUM). No item is required: an unanswered item, or Don't know, is unknown.
+Each leaf field of :class:`~pht_rules.PatientState` is one top-level item whose ``linkId`` is the
+field's dotted path, so an error about a field names the item to fix. Yes/no fields are ``choice``
+items answered Yes, No or Asked But Unknown (HL7 ``data-absent-reason`` ``asked-unknown``, the
+"don't know" answer); fixed-value fields are ``choice`` items with their values and Asked But
+Unknown; numbers are ``integer`` items with the model's range (``minValue``/``maxValue``, allowed
+on ``Questionnaire.item``) and unit (``questionnaire-unit``, UCUM). No item is required: an
+unanswered item, or Asked But Unknown, is unknown.
 
 The JSON shipped beside this module (``questionnaire.json``) is this generator's output; a test
 keeps the two identical.
@@ -37,7 +39,6 @@ from pht_rules.fhir.codes import (
     YES,
 )
 from pht_rules.patient.fields import FieldSpec, input_fields
-from pht_rules.patient.model import PatientState
 
 __all__ = [
     "ENABLE_WHEN",
@@ -114,32 +115,13 @@ def _item(spec: FieldSpec) -> dict[str, Any]:
     return item
 
 
-def _group_text(name: str) -> str:
-    annotation = PatientState.model_fields[name].annotation
-    doc = getattr(annotation, "__doc__", None) or name
-    return doc.strip().splitlines()[0]
-
-
 def build_questionnaire() -> dict[str, Any]:
-    """Generate the intake ``Questionnaire`` from the patient model (a new JSON-ready dict)."""
-    items: list[dict[str, Any]] = []
-    groups: dict[str, dict[str, Any]] = {}
-    for spec in input_fields():
-        group, _, _leaf = spec.path.rpartition(".")
-        if not group:
-            items.append(_item(spec))
-            continue
-        if group not in groups:
-            groups[group] = {
-                "linkId": group,
-                "text": _group_text(group),
-                "type": "group",
-                "required": False,
-                "repeats": False,
-                "item": [],
-            }
-            items.append(groups[group])
-        groups[group]["item"].append(_item(spec))
+    """Generate the intake ``Questionnaire`` from the patient model (a new JSON-ready dict).
+
+    The items are all at the top level: R4 allows the ``minValue``/``maxValue`` extensions on
+    ``Questionnaire.item`` only (their context), not on a nested item.
+    """
+    items = [_item(spec) for spec in input_fields()]
     return {
         "resourceType": "Questionnaire",
         "id": QUESTIONNAIRE_ID,
@@ -154,7 +136,7 @@ def build_questionnaire() -> dict[str, Any]:
         "description": (
             "Collects exactly the patient state that pht_rules evaluates. Each item's linkId is "
             "the patient-state field path. Every item is optional: an unanswered item, or the "
-            "answer Don't know, means unknown, which the rules never read as 'no'."
+            "answer Asked But Unknown (don't know), means unknown, which the rules never read as 'no'."
         ),
         "purpose": "Input for decision support for a clinician; not a diagnosis.",
         "code": [

@@ -35,6 +35,7 @@ from pht_rules.fhir.codes import (
 )
 from pht_rules.fhir.errors import FhirInputError, FhirProblem
 from pht_rules.fhir.questionnaire import answer_display
+from pht_rules.fhir.units import convert_ucum
 from pht_rules.patient.fields import FieldSpec, Scalar, input_fields
 from pht_rules.patient.model import PatientState, parse_state
 
@@ -47,7 +48,8 @@ __all__ = [
     "state_to_response",
 ]
 
-SUPPORTED_QUESTIONNAIRE_VERSIONS: frozenset[str] = frozenset({QUESTIONNAIRE_VERSION})
+SUPPORTED_QUESTIONNAIRE_VERSIONS: frozenset[str] = frozenset({"1.0.0", QUESTIONNAIRE_VERSION})
+"""1.0.0 grouped the items by model section; its responses read the same."""
 """Questionnaire versions whose responses this release reads."""
 
 _ACCEPTED_RESPONSE_STATUS = ("completed", "amended")
@@ -211,7 +213,7 @@ def _coded_value(spec: FieldSpec, system: object, code: object) -> tuple[bool, S
     if spec.kind == "bool":
         allowed = f"{YES_NO_SYSTEM}|Y or |N, or {UNKNOWN['system']}|{UNKNOWN['code']}"
     elif spec.kind == "enum":
-        allowed = f"{ANSWERS_SYSTEM}|{{{', '.join(spec.values)}}} or Don't know"
+        allowed = f"{ANSWERS_SYSTEM}|{{{', '.join(spec.values)}}} or Asked But Unknown"
     else:
         allowed = "a number"
     return False, None, f"{system}|{code} is not an answer option (expected {allowed})"
@@ -325,13 +327,29 @@ def _quantity_value(spec: FieldSpec, quantity: Mapping[str, Any]) -> tuple[bool,
     value = quantity.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return False, None, "valueQuantity.value must be a number"
-    if isinstance(value, float) and not value.is_integer():
-        return False, None, f"valueQuantity.value must be a whole number, got {value}"
     expected = UCUM_UNITS[spec.unit][0] if spec.unit in UCUM_UNITS else None
     code, system = quantity.get("code"), quantity.get("system")
-    if (code is not None or system is not None) and (system != UCUM or code != expected):
-        return False, None, f"unit {system}|{code} is not {UCUM}|{expected}"
-    return True, int(value), ""
+    if code is None and system is None:
+        return _whole(value, "")
+    if system != UCUM or not isinstance(code, str) or expected is None:
+        return False, None, f"unit {system}|{code} is not a UCUM unit ({UCUM})"
+    if code == expected:
+        return _whole(value, "")
+    converted, message = convert_ucum(float(value), code, expected)
+    if converted is None:
+        return False, None, message
+    return _whole(converted, f" ({value} {code} is {converted:g} {expected})")
+
+
+def _whole(value: float, note: str) -> tuple[bool, int | None, str]:
+    rounded = round(value)
+    if abs(value - rounded) > 1e-6:
+        return (
+            False,
+            None,
+            f"valueQuantity.value must be a whole number of the unit, got {value:g}{note}",
+        )
+    return True, int(rounded), ""
 
 
 def _read_observations(observations: object, reader: _Reader) -> None:
@@ -479,20 +497,11 @@ def state_to_response(
     """
     model = parse_state(state) if not isinstance(state, PatientState) else state
     items: list[dict[str, Any]] = []
-    groups: dict[str, dict[str, Any]] = {}
     for spec in input_fields():
         value = _get(model, spec.path)
         if value is None and not (explicit_unknown and spec.kind != "int"):
             continue
-        item = {"linkId": spec.path, "text": spec.question, "answer": [_answer(spec, value)]}
-        group, _, _leaf = spec.path.rpartition(".")
-        if not group:
-            items.append(item)
-            continue
-        if group not in groups:
-            groups[group] = {"linkId": group, "item": []}
-            items.append(groups[group])
-        groups[group]["item"].append(item)
+        items.append({"linkId": spec.path, "text": spec.question, "answer": [_answer(spec, value)]})
     response: dict[str, Any] = {"resourceType": "QuestionnaireResponse"}
     if response_id is not None:
         response["id"] = response_id

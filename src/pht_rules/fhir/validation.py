@@ -5,7 +5,7 @@
 models are used, which are the same as R4's for every resource this package reads or writes
 (Questionnaire, QuestionnaireResponse, Observation, Bundle, RequestGroup, PlanDefinition, Library,
 CodeSystem, OperationOutcome). They check structure, cardinality and primitive types, not
-terminology bindings or invariants. Needs the ``service`` extra.
+terminology bindings or invariants; ``invariants=True`` adds the FHIRPath invariants. Needs the ``service`` extra.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from pht_rules.fhir._quick import quick_valid_response
 from pht_rules.fhir.errors import FhirInputError, FhirProblem
 
 __all__ = ["FHIR_MODELS", "operation_outcome", "validate_resource"]
@@ -58,10 +59,13 @@ def _expression(resource_type: str, data: Any, loc: Sequence[int | str]) -> tupl
     return ".".join(parts), link_id
 
 
-def validate_resource(resource: object, expected: str | None = None) -> None:
+def validate_resource(
+    resource: object, expected: str | None = None, *, invariants: bool = False
+) -> None:
     """Check ``resource`` (JSON data) against the FHIR model of its ``resourceType``.
 
-    ``expected`` names the type it must be. Raises :class:`~pht_rules.fhir.FhirInputError` naming
+    ``expected`` names the type it must be; ``invariants`` also evaluates the R4 FHIRPath
+    invariants (:mod:`pht_rules.fhir.invariants`, with ``fhirpathpy``) once the structure is valid. Raises :class:`~pht_rules.fhir.FhirInputError` naming
     each problem's element (and the questionnaire item's ``linkId`` where there is one).
     """
     if not isinstance(resource, Mapping):
@@ -81,6 +85,8 @@ def validate_resource(resource: object, expected: str | None = None) -> None:
                 )
             ]
         )
+    if kind == "QuestionnaireResponse" and not invariants and quick_valid_response(resource):
+        return  # the typical intake response, checked without building the models
     model = _model(kind)
     if model is None:
         raise FhirInputError(
@@ -95,6 +101,12 @@ def validate_resource(resource: object, expected: str | None = None) -> None:
             message = err["msg"].split("\n")[0].strip()
             problems.append(FhirProblem(message, link_id, expr, "structure"))
         raise FhirInputError(problems) from None
+    if invariants:
+        from pht_rules.fhir.invariants import check_invariants
+
+        broken = check_invariants(resource)
+        if broken:
+            raise FhirInputError(broken)
 
 
 def operation_outcome(

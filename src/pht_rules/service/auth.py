@@ -11,6 +11,7 @@ no more than the configured lifetime ahead, and carry a ``jti`` never seen befor
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Collection, Mapping
@@ -23,13 +24,23 @@ import jwt
 from pht_rules.errors import PhtRulesError, UsageError
 from pht_rules.service.settings import ServiceSettings, TrustedIssuer
 
-__all__ = ["ALGORITHMS", "AuthError", "ClientIdentity", "ReplayCache", "TokenVerifier"]
+__all__ = [
+    "ALGORITHMS",
+    "AuthError",
+    "ClientIdentity",
+    "ReplayCache",
+    "Replays",
+    "TokenVerifier",
+    "log",
+]
 
 ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
 )
 _KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
 _REQUIRED = ["iss", "aud", "exp", "iat", "jti"]
+
+log = logging.getLogger("pht_rules.service")
 
 
 class AuthError(PhtRulesError):
@@ -90,30 +101,59 @@ class _FileKeys:
 
 
 class _UrlKeys:
-    """A JWKS fetched from a URL, cached, refetched for an unknown ``kid`` (at most every 30 s)."""
+    r"""A JWKS fetched from a URL, cached, refetched for an unknown ``kid`` at most every 30 s.
 
-    def __init__(self, url: str, lifespan: int) -> None:
+    Forged tokens naming a trusted issuer and unknown ``kid``\ s cause at most one fetch per
+    ``refetch_seconds``; a failed fetch is not retried sooner either. What the fetch failed with
+    is logged as its type only and never returned to the caller.
+    """
+
+    def __init__(self, url: str, lifespan: int, refetch_seconds: float = 30.0) -> None:
         self._client = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=lifespan, timeout=5)
+        self._refetch = refetch_seconds
+        self._lock = threading.Lock()
+        self._next_fetch = 0.0
+        self.fetches = 0
+        """How many times the JWKS was fetched (for tests and metrics)."""
+
+    def _fetch(self, refresh: bool) -> list[jwt.PyJWK]:
+        with self._lock:
+            cached = None if refresh else self._client.jwk_set_cache
+            if cached is not None and cached.get() is not None:
+                return self._client.get_signing_keys()
+            now = time.monotonic()
+            if now < self._next_fetch:
+                raise AuthError("jwks", "the issuer's JWKS is not available; try again later")
+            self._next_fetch = now + self._refetch
+            self.fetches += 1
+            try:
+                return self._client.get_signing_keys(refresh=True)
+            except jwt.PyJWKClientError as exc:
+                log.warning("JWKS fetch failed: %s", type(exc).__name__)
+                raise AuthError("jwks", "the issuer's JWKS cannot be fetched or used") from None
 
     def key(self, kid: str | None) -> jwt.PyJWK:
+        keys = self._fetch(refresh=False)
         try:
-            keys = self._client.get_signing_keys()
-            try:
-                return _select(keys, kid, "the issuer's JWKS")
-            except AuthError:
-                if kid is None:
-                    raise
-                return _select(
-                    self._client.get_signing_keys(refresh=True), kid, "the issuer's JWKS"
-                )
-        except jwt.PyJWKClientError as exc:
-            raise AuthError(
-                "jwks", f"the issuer's JWKS cannot be fetched or used ({exc})"
-            ) from None
+            return _select(keys, kid, "the issuer's JWKS")
+        except AuthError:
+            if kid is None:
+                raise
+            return _select(self._fetch(refresh=True), kid, "the issuer's JWKS")
+
+
+class Replays(Protocol):
+    r"""Where the ``jti``\ s seen are kept: this process (:class:`ReplayCache`) or the database."""
+
+    def first_use(self, issuer: str, jti: str, expires: float, now: float) -> bool: ...
 
 
 class ReplayCache:
-    """The ``jti``s seen, per issuer, until their tokens expire. Thread-safe, bounded by expiry."""
+    """The ``jti``s seen, per issuer, until their tokens expire, in this process only.
+
+    Thread-safe, bounded by expiry. Several workers share the database's replay record instead
+    (:meth:`pht_rules.service.store.FeedbackStore.first_use`).
+    """
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str], float] = {}
@@ -139,7 +179,7 @@ class ReplayCache:
 class TokenVerifier:
     """Verifies CDS Hooks bearer tokens against the trusted issuers of ``settings``."""
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: ServiceSettings, replays: Replays | None = None) -> None:
         self._sources: dict[str, _KeySource] = {
             t.issuer: self._source(t, settings.jwks_cache_seconds) for t in settings.trusted_issuers
         }
@@ -148,7 +188,7 @@ class TokenVerifier:
         self._extra_audiences = frozenset(settings.audiences)
         self._skew = settings.clock_skew_seconds
         self._max_lifetime = settings.max_token_lifetime_seconds
-        self.replays = ReplayCache()
+        self.replays: Replays = replays if replays is not None else ReplayCache()
 
     @staticmethod
     def _source(trusted: TrustedIssuer, lifespan: int) -> _KeySource:
@@ -168,6 +208,16 @@ class TokenVerifier:
             raise AuthError("malformed", "the bearer token is not a well-formed JWT") from None
         header = unverified_token["header"]
         unverified = unverified_token["payload"]
+        if header.get("typ") != "JWT":
+            raise AuthError("malformed", "the token's header must have typ 'JWT' (CDS Hooks)")
+        if not isinstance(unverified, Mapping):
+            raise AuthError("malformed", "the token's payload is not a JSON object")
+        for claim in ("iat", "exp"):
+            value = unverified.get(claim)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                raise AuthError("claims", f"the token's '{claim}' must be a number (NumericDate)")
         alg = header.get("alg")
         if alg not in ALGORITHMS:
             raise AuthError(
@@ -242,5 +292,5 @@ def _decode(
     except jwt.ImmatureSignatureError:
         raise AuthError("claims", "the token is not valid yet (nbf or iat in the future)") from None
     except jwt.PyJWTError as exc:
-        raise AuthError("claims", f"the token is invalid: {exc}") from None
+        raise AuthError("claims", f"the token is invalid ({type(exc).__name__})") from None
     return claims

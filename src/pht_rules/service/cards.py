@@ -14,6 +14,7 @@ input always gives the same cards, and feedback on a card can be traced to its r
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -325,10 +326,15 @@ def _questions_card(
 
 
 def missing_input_card(
-    *, ruleset: RuleSet, service_id: str, prefetch_template: str, reason: str
+    *, patient_id: str, ruleset: RuleSet, service_id: str, prefetch_template: str, reason: str
 ) -> CardSet:
-    """The card returned when no completed questionnaire response was available."""
-    card_id = _uuid(ruleset.fingerprint, service_id, "missing-input")
+    """The card returned when no completed questionnaire response was available.
+
+    Its uuid differs from patient to patient (feedback on it is about one patient's record): a
+    UUID 5 of a digest of ``patient_id``, which holds no readable identifier.
+    """
+    digest = hashlib.sha256(patient_id.encode("utf-8")).hexdigest()
+    card_id = _uuid(ruleset.fingerprint, service_id, "missing-input", digest)
     detail = "\n".join(
         [
             f"{reason} The proximal hamstring tendinopathy suggestions need the patient's latest "
@@ -337,8 +343,8 @@ def missing_input_card(
             f"- Questionnaire: `{QUESTIONNAIRE_URL}|{QUESTIONNAIRE_VERSION}`",
             f"- Prefetch query: `{prefetch_template}`",
             "",
-            "Have the intake questionnaire completed (every question may be answered *Don't "
-            "know*), then reopen the patient's record.",
+            "Have the intake questionnaire completed (every question may be answered *Asked But "
+            "Unknown*), then reopen the patient's record.",
         ]
     )
     card = _card(

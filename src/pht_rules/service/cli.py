@@ -17,17 +17,13 @@ import argparse
 import ipaddress
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from pht_rules.errors import UsageError
-from pht_rules.service.settings import (
-    DEFAULT_DATABASE_URL,
-    DEFAULT_PORT,
-    ServiceSettings,
-    TrustedIssuer,
-)
+from pht_rules.service.settings import DEFAULT_PORT, ServiceSettings, TrustedIssuer
 
 __all__ = ["add_serve_arguments", "run_serve", "serve", "settings_from_args"]
 
@@ -66,10 +62,32 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="accept unauthenticated calls (local demos only; loopback only)",
     )
     parser.add_argument(
+        "--database-url",
         "--database",
-        default=DEFAULT_DATABASE_URL,
+        dest="database",
         metavar="URL",
-        help=f"SQLAlchemy URL of the feedback database (default {DEFAULT_DATABASE_URL})",
+        help="SQLAlchemy URL of the feedback database, e.g. postgresql+psycopg://user@host/db "
+        "(default: SQLite in the user data directory)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default 1); they share the database and its token replay record",
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin allowed to call (CORS, preflight answered); repeatable",
+    )
+    parser.add_argument(
+        "--fhir-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="time limit of each search on the client's FHIR server (default 5)",
     )
     parser.add_argument(
         "--max-body-bytes",
@@ -129,6 +147,9 @@ def settings_from_args(args: argparse.Namespace) -> ServiceSettings:
         rules_dir=args.rules,
         profile=profile,
         guideline_url=args.guideline_url,
+        cors_origins=tuple(args.cors_origin),
+        workers=args.workers,
+        fhir_timeout_seconds=args.fhir_timeout,
     )
     settings.check()
     return settings
@@ -154,7 +175,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from pht_rules.service.app import create_app
+        from pht_rules.service.app import SETTINGS_ENV, create_app, settings_to_environment
     except ImportError as exc:
         print(
             f"pht-rules serve needs the 'service' extra ({exc.name} is missing): "
@@ -168,6 +189,22 @@ def run_serve(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         print(f"pht-rules serve: {exc}", file=sys.stderr)
         return 2
+    if settings.workers > 1:
+        # Checked once here; each worker builds its own application from the same settings.
+        os.environ[SETTINGS_ENV] = settings_to_environment(settings)
+        del app
+        uvicorn.run(
+            "pht_rules.service.app:app_from_environment",
+            factory=True,
+            workers=settings.workers,
+            host=settings.host,
+            port=settings.port,
+            log_level=args.log_level,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+        )
+        return 0
     uvicorn.run(
         app,
         host=settings.host,

@@ -8,10 +8,20 @@ from dataclasses import dataclass, field
 
 from pht_rules.errors import UsageError
 
-__all__ = ["DEFAULT_DATABASE_URL", "DEFAULT_PORT", "ServiceSettings", "TrustedIssuer"]
+__all__ = ["DEFAULT_PORT", "ServiceSettings", "TrustedIssuer", "default_database_url"]
 
 DEFAULT_PORT = 8765
-DEFAULT_DATABASE_URL = "sqlite:///pht-rules-feedback.sqlite3"
+
+
+def default_database_url() -> str:
+    """SQLite in the platform's user data directory (``platformdirs``), created if need be."""
+    from pathlib import Path
+
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("pht-rules", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'feedback.sqlite3'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +51,7 @@ class ServiceSettings:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     public_url: str | None = None
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str | None = None
     trusted_issuers: tuple[TrustedIssuer, ...] = ()
     audiences: tuple[str, ...] = ()
     insecure_no_auth: bool = False
@@ -52,6 +62,14 @@ class ServiceSettings:
     clock_skew_seconds: int = 30
     max_token_lifetime_seconds: int = 300
     jwks_cache_seconds: int = 300
+    cors_origins: tuple[str, ...] = ()
+    workers: int = 1
+    fhir_timeout_seconds: float = 5.0
+
+    @property
+    def database(self) -> str:
+        """The feedback database URL: ``database_url``, else :func:`default_database_url`."""
+        return self.database_url or default_database_url()
 
     @property
     def base_url(self) -> str:
@@ -75,5 +93,14 @@ class ServiceSettings:
             raise UsageError("max_body_bytes must be at least 1024")
         if not 0 < self.max_token_lifetime_seconds <= 3600:
             raise UsageError("max_token_lifetime_seconds must be within 1..3600")
+        if not 1 <= self.workers <= 64:
+            raise UsageError("workers must be within 1..64")
+        if not 0 < self.fhir_timeout_seconds <= 60:
+            raise UsageError("fhir_timeout_seconds must be within 0..60")
+        for origin in self.cors_origins:
+            if origin != "*" and not origin.startswith(("https://", "http://")):
+                raise UsageError(
+                    f"--cors-origin {origin!r}: give an origin such as https://ehr.example.org"
+                )
         if not 0 <= self.clock_skew_seconds <= 300:
             raise UsageError("clock_skew_seconds must be within 0..300")

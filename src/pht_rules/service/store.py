@@ -4,7 +4,7 @@
 Each card issued is remembered with the decision, rule ids and rule-set version behind it, so that
 feedback, which names only the card, is attributed to rules. Feedback is committed before the
 request that carries it is answered: what was acknowledged is on disk. SQLite (the default) runs in
-WAL mode with ``synchronous=FULL``; any SQLAlchemy URL works.
+WAL mode, with ``synchronous=FULL`` while feedback is written; any SQLAlchemy URL works.
 
 The database holds no patient identifiers, but a clinician's free-text override comment may hold
 anything: protect it like clinical data.
@@ -13,6 +13,7 @@ anything: protect it like clinical data.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,17 +22,20 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
 __all__ = [
+    "FEEDBACK_FIELDS",
     "FeedbackItem",
     "FeedbackRecord",
     "FeedbackStore",
     "IssuedCard",
     "cards_table",
     "create_db_engine",
+    "create_schema",
     "feedback_table",
+    "replays_table",
 ]
 
 _metadata = sa.MetaData()
@@ -75,6 +79,18 @@ feedback_table = sa.Table(
 )
 
 
+replays_table = sa.Table(
+    "cds_token_ids",
+    _metadata,
+    sa.Column("issuer", sa.String(300), primary_key=True),
+    sa.Column("jti", sa.String(200), primary_key=True),
+    sa.Column("expires", sa.Float, nullable=False, index=True),
+)
+"""The token ids seen, shared by every worker: a second insert of one (issuer, jti) fails."""
+
+_SCHEMA_LOCK = 0x7068745F72756C65  # "pht_rule": PostgreSQL advisory lock of schema creation
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedCard:
     """A card as issued: what it was about and which rules and rule set produced it."""
@@ -106,7 +122,10 @@ class FeedbackItem:
 
 @dataclass(frozen=True, slots=True)
 class FeedbackRecord:
-    """Feedback as stored, attributed to the card's decision, rules and rule-set version."""
+    """Feedback as stored, attributed to the card's decision, rules and rule-set version.
+
+    Its fields are the columns of ``cds_feedback``, in order (:data:`FEEDBACK_FIELDS`).
+    """
 
     id: int
     received_at: str
@@ -128,6 +147,20 @@ class FeedbackRecord:
     client_subject: str | None
 
 
+FEEDBACK_FIELDS: tuple[str, ...] = tuple(c.name for c in feedback_table.columns)
+"""The feedback columns, which are also :class:`FeedbackRecord`'s fields (a test keeps them so)."""
+_LIST_COLUMNS = frozenset({"accepted_suggestions", "rule_ids"})
+
+
+def _record(row: Any) -> FeedbackRecord:
+    values = row._mapping
+    fields: dict[str, Any] = {
+        name: tuple(values[name]) if name in _LIST_COLUMNS else values[name]
+        for name in FEEDBACK_FIELDS
+    }
+    return FeedbackRecord(**fields)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -136,7 +169,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # FULL while feedback is written
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
@@ -154,15 +187,49 @@ def create_db_engine(url: str) -> Engine:
     return engine
 
 
+def _insert_ignoring_duplicates(engine: Engine, table: sa.Table) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL (others: a plain insert)."""
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    return table.insert()
+
+
+def create_schema(engine: Engine, attempts: int = 20) -> None:
+    """Create the tables that are missing, safely when several workers start at once.
+
+    PostgreSQL: under a transaction-scoped advisory lock, so one worker creates and the others
+    then find the tables. SQLite: a worker that loses the race ("already exists", or the
+    database locked by the creator) retries, finding the tables the next time.
+    """
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
+                _metadata.create_all(conn, checkfirst=True)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 class FeedbackStore:
     """The cards issued and the feedback received, in one database. Thread-safe."""
 
     def __init__(self, url: str, *, memory: int = 100_000) -> None:
         self.engine = create_db_engine(url)
-        _metadata.create_all(self.engine)
+        create_schema(self.engine)
         self._known: OrderedDict[str, IssuedCard] = OrderedDict()
         self._limit = memory
         self._lock = threading.Lock()
+        self._next_purge = 0.0
 
     def _remember(self, card: IssuedCard) -> None:
         with self._lock:
@@ -181,29 +248,12 @@ class FeedbackStore:
         fresh = self.unknown(cards)
         if not fresh:
             return
+        rows = [_card_row(c) for c in fresh]
         with self.engine.connect() as conn:
-            # A card can be issued again; feedback (below) must never be lost: full sync there.
-            self._synchronous(conn, "NORMAL")
-            present = set(
-                conn.scalars(
-                    sa.select(cards_table.c.uuid).where(
-                        cards_table.c.uuid.in_([c.uuid for c in fresh])
-                    )
-                )
-            )
-            rows = [_card_row(c) for c in fresh if c.uuid not in present]
-            if rows:
-                try:
-                    conn.execute(cards_table.insert(), rows)
-                    conn.commit()
-                except IntegrityError:  # another request stored one meanwhile: store one by one
-                    conn.rollback()
-                    for row in rows:
-                        try:
-                            conn.execute(cards_table.insert(), [row])
-                            conn.commit()
-                        except IntegrityError:
-                            conn.rollback()
+            # Connections run at synchronous=NORMAL (a card can be issued again); feedback
+            # (below) is written at FULL. One statement: a card stored meanwhile is skipped.
+            conn.execute(_insert_ignoring_duplicates(self.engine, cards_table), rows)
+            conn.commit()
         for c in fresh:
             self._remember(c)
 
@@ -242,11 +292,16 @@ class FeedbackStore:
         received = _now()
         with self.engine.connect() as conn:
             self._synchronous(conn, "FULL")
-            with conn.begin():
-                ids = [
-                    self._insert_feedback(conn, item, card, received, client_issuer, client_subject)
-                    for item, card in items
-                ]
+            try:
+                with conn.begin():
+                    ids = [
+                        self._insert_feedback(
+                            conn, item, card, received, client_issuer, client_subject
+                        )
+                        for item, card in items
+                    ]
+            finally:
+                self._synchronous(conn, "NORMAL")
         return ids
 
     def _synchronous(self, conn: sa.Connection, level: str) -> None:
@@ -263,27 +318,23 @@ class FeedbackStore:
         client_issuer: str | None,
         client_subject: str | None,
     ) -> int:
-        result = conn.execute(
-            feedback_table.insert().values(
-                received_at=received,
-                service_id=card.service_id,
-                card_uuid=card.uuid,
-                outcome=item.outcome,
-                accepted_suggestions=list(item.accepted_suggestions),
-                override_system=item.override_system,
-                override_code=item.override_code,
-                override_display=item.override_display,
-                user_comment=item.user_comment,
-                outcome_timestamp=item.outcome_timestamp,
-                decision_id=card.decision_id,
-                rule_ids=list(card.rule_ids),
-                ruleset_name=card.ruleset_name,
-                ruleset_version=card.ruleset_version,
-                ruleset_fingerprint=card.ruleset_fingerprint,
-                client_issuer=client_issuer,
-                client_subject=client_subject,
-            )
-        )
+        values: dict[str, Any] = {
+            "received_at": received,
+            "service_id": card.service_id,
+            "card_uuid": card.uuid,
+            "decision_id": card.decision_id,
+            "rule_ids": list(card.rule_ids),
+            "ruleset_name": card.ruleset_name,
+            "ruleset_version": card.ruleset_version,
+            "ruleset_fingerprint": card.ruleset_fingerprint,
+            "client_issuer": client_issuer,
+            "client_subject": client_subject,
+        }
+        for name in FeedbackItem.__slots__:
+            if name != "card":
+                value = getattr(item, name)
+                values[name] = list(value) if name in _LIST_COLUMNS else value
+        result = conn.execute(feedback_table.insert().values(**values))
         key = result.inserted_primary_key
         return int(key[0]) if key else 0
 
@@ -291,29 +342,7 @@ class FeedbackStore:
         """Every feedback record, oldest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(feedback_table).order_by(feedback_table.c.id)).all()
-        return [
-            FeedbackRecord(
-                id=r.id,
-                received_at=r.received_at,
-                service_id=r.service_id,
-                card_uuid=r.card_uuid,
-                outcome=r.outcome,
-                accepted_suggestions=tuple(r.accepted_suggestions),
-                override_system=r.override_system,
-                override_code=r.override_code,
-                override_display=r.override_display,
-                user_comment=r.user_comment,
-                outcome_timestamp=r.outcome_timestamp,
-                decision_id=r.decision_id,
-                rule_ids=tuple(r.rule_ids),
-                ruleset_name=r.ruleset_name,
-                ruleset_version=r.ruleset_version,
-                ruleset_fingerprint=r.ruleset_fingerprint,
-                client_issuer=r.client_issuer,
-                client_subject=r.client_subject,
-            )
-            for r in rows
-        ]
+        return [_record(r) for r in rows]
 
     def summary(self) -> list[dict[str, Any]]:
         """Feedback counted per rule-set version, rule and outcome (and override reason)."""
@@ -332,6 +361,21 @@ class FeedbackStore:
             }
             for (v, rule, outcome, reason), n in sorted(counts.items())
         ]
+
+    def first_use(self, issuer: str, jti: str, expires: float, now: float) -> bool:
+        """Record a token id for every worker; ``False`` if an unexpired token already used it."""
+        with self.engine.connect() as conn:
+            if now >= self._next_purge:
+                self._next_purge = now + 10
+                conn.execute(replays_table.delete().where(replays_table.c.expires <= now))
+                conn.commit()
+            try:
+                conn.execute(replays_table.insert().values(issuer=issuer, jti=jti, expires=expires))
+                conn.commit()
+            except IntegrityError:
+                conn.rollback()
+                return False
+        return True
 
     def close(self) -> None:
         """Release the database connections."""
