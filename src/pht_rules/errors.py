@@ -18,6 +18,7 @@ Every error the library raises sits under one root::
     ├── UsageError (also ValueError)         an argument or setting is invalid
     │   └── UsageTypeError (also TypeError)  an argument has the wrong type
     ├── UnknownIdError (also KeyError)       no decision or rule has the id asked for
+    ├── RecordError (also ValueError)        a population record cannot be read (pht_rules.population)
     ├── AuthError                            a service request is not authenticated (pht_rules.service)
     └── FetchError                           the client's FHIR server did not give the data (pht_rules.service)
 

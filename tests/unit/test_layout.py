@@ -25,9 +25,11 @@ LAYERS = (
     ("engine",),
     ("evaluation",),
     ("audit",),
-    ("episodes", "population"),
+    ("episodes",),
     ("testing",),
     ("fhir",),
+    # Population runs read FHIR Bulk Data exports, so they come after fhir.
+    ("population",),
     ("service",),
     # The command line, and the python -m aliases that the generated documents name.
     ("cli", "reference", "rule_docs"),

@@ -318,24 +318,39 @@ def cmd_diff(args: argparse.Namespace) -> int:
             "diff needs two rule directories (A B), one (compared with --rules or the "
             "bundled rules), or --profile FILE",
         )
+    sides: tuple[tuple[str | None, Profile | None], tuple[str | None, Profile | None]]
     if dirs:
         first = dirs[0] if len(dirs) == 2 else args.rules
         a_rules, b_rules = _load_side(first), _load_side(dirs[-1])
         a = Side(_label(a_rules, profile), a_rules, profile)
         b = Side(_label(b_rules, profile), b_rules, profile)
+        sides = ((first, profile), (dirs[-1], profile))
     else:
         ruleset = _load_side(args.rules)
         a = Side(_label(ruleset, None), ruleset)
         b = Side(_label(ruleset, profile), ruleset, profile)
+        sides = ((args.rules, None), (args.rules, profile))
     a.params()  # validate the profile against both sides before any work
     b.params()
     with _progress("diff", len(b.ruleset.decisions)) as step:
         report = diff(a, b, behaviour=not args.structural_only, progress=step)
+    population = None
+    if args.population:
+        from pht_rules.population.cli import run_population_diff
+
+        population = run_population_diff(args, *sides)
     if args.format == "json":
-        print(json.dumps(diff_json(report), indent=2, ensure_ascii=False))
+        data = diff_json(report)
+        if population is not None:
+            data["population"] = population.to_json()
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         sys.stdout.write(render_diff(report))
+        if population is not None:
+            sys.stdout.write("\n" + population.render())
     differs = bool(report.structural) if report.decisions is None else report.behaviour_differs
+    if population is not None:
+        differs = differs or population.changed > 0
     return EXIT_CHECK_FAILED if args.fail_on_difference and differs else EXIT_OK
 
 
@@ -485,6 +500,24 @@ def build_parser() -> argparse.ArgumentParser:
         "anything changed)",
     )
     p.set_defaults(func=cmd_diff)
+
+    # Population scale (pht_rules.population): batch, synth, population-report, diff --population.
+    from pht_rules.population import cli as population_cli
+
+    population_cli.add_population_diff_arguments(p)
+    p = sub.add_parser(
+        "batch", help="assess a file of patients on all cores: one result row per patient"
+    )
+    population_cli.add_batch_arguments(p)
+    p.set_defaults(func=population_cli.run_batch)
+    p = sub.add_parser("synth", help="write a synthetic cohort (assumed case mix), reproducible")
+    population_cli.add_synth_arguments(p)
+    p.set_defaults(func=population_cli.run_synth)
+    p = sub.add_parser(
+        "population-report", help="outcomes, rule firing, open questions and gaps over results"
+    )
+    population_cli.add_report_arguments(p)
+    p.set_defaults(func=population_cli.run_report)
     # The CDS Hooks service lives in its own package so that its dependencies (the 'service'
     # extra) are imported only when the command runs.
     from pht_rules.fhir.cli import add_fhir_arguments
