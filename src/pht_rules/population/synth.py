@@ -140,6 +140,9 @@ def _patient(rng: random.Random, mix: CaseMix) -> dict[str, Any]:
     return state
 
 
+_MIN_COMPLETED_WEEKS = 2  # plausibility's floor for a completed programme (any profile)
+
+
 def _repair(state: dict[str, Any]) -> None:
     # Unknowns drawn independently can leave an answer its premise no longer supports (an NRS of
     # 0 beside pain at rest); blank the dependent answer, as a clinician would not record it.
@@ -148,9 +151,19 @@ def _repair(state: dict[str, Any]) -> None:
         sy["pain_at_rest_nrs"] = None
     if sy["pain_when_running"] is not True:
         sy["minutes_into_run_before_pain"] = None
-    duration, weeks = state["symptom_duration_weeks"], ld["weeks_adherent_loading"]
-    if duration is not None and weeks is not None and weeks > duration:
-        ld["weeks_adherent_loading"] = duration
+    # The library refuses implausible histories (pht_rules.patient.plausibility): no more weeks
+    # in a phase or of adherent loading than weeks of symptoms, and no completed programme on
+    # fewer adherent weeks than any phase path takes.
+    duration = state["symptom_duration_weeks"]
+    for name in ("weeks_adherent_loading", "weeks_in_phase"):
+        weeks = ld.get(name)
+        if duration is not None and weeks is not None and weeks > duration:
+            ld[name] = duration
+    adherent = ld.get("weeks_adherent_loading")
+    if ld.get("programme_completed") is True and (
+        adherent is None or adherent < _MIN_COMPLETED_WEEKS
+    ):
+        ld["programme_completed"] = False
 
 
 def synthetic_cohort(
