@@ -117,8 +117,8 @@ def test_command_lists_name_every_command() -> None:
     commands = set(_subcommands())
     readme = _text(ROOT / "README.md")
     block = readme[readme.index("Command line:") :].split("```")[1]
-    listed = set(re.findall(r"(?:^pht-rules |\| )(\w+)", block, re.M))
+    listed = set(re.findall(r"(?:^pht-rules |\| )([\w-]+)", block, re.M))
     assert listed == commands
     api = _text(ROOT / "docs" / "api.md")
     table = api[api.index("## Command line: `pht-rules`") :].split("### ")[0]
-    assert set(re.findall(r"^\| `(\w+)", table, re.M)) == commands
+    assert set(re.findall(r"^\| `(\w[\w-]*)", table, re.M)) == commands

@@ -116,7 +116,10 @@ def test_fast_paths_equal_the_reference_on_the_exhaustive_domain(
     with Evaluator(ruleset, engine="compiled") as compiled:
         for decision_id, state, reference in _domain_states(ruleset, interpreter):
             assert reference is not None  # the shipped rules never conflict
+            # The same assessment but for the engine each names.
             text = compiled.evaluate(state).to_json()
+            assert text.endswith('"engine":"compiled"}')
+            text = text.removesuffix('"engine":"compiled"}') + '"engine":"interpreter"}'
             assert text == reference.to_json()
             if checked % 25 == 0:  # the one-pass JSON against pydantic's serializer
                 assert text == _adapter().dump_json(reference).decode("utf-8")

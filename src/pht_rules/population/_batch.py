@@ -18,9 +18,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from pht_rules.definitions import Profile, RuleSet
+from pht_rules.engine import EngineName
 from pht_rules.errors import EvaluationError, UsageError
 from pht_rules.evaluation import Evaluator
 from pht_rules.loading import load_rules
@@ -29,8 +30,6 @@ from pht_rules.population._rows import assessment_row, result_schema
 from pht_rules.population._writers import OutputFormat
 
 _T = TypeVar("_T")
-
-EngineName = Literal["durable", "interpreter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +42,14 @@ class RuleChoice:
     directory: str | None = None
     overrides: tuple[tuple[str, int], ...] = ()
     profile_name: str | None = None
-    engine: EngineName = "durable"
+    engine: EngineName = "auto"
 
     @classmethod
     def of(
         cls,
         directory: str | Path | None = None,
         profile: Profile | Mapping[str, int] | None = None,
-        engine: EngineName = "durable",
+        engine: EngineName = "auto",
     ) -> RuleChoice:
         """A choice from a directory, a profile (or overrides) and an engine name."""
         if isinstance(profile, Profile):
@@ -134,7 +133,7 @@ class _Worker:
             except EvaluationError as exc:
                 out.append(Result(record.position, None, str(exc), (("<evaluation>", str(exc)),)))
                 continue
-            row = assessment_row(patient_id, assessment, engine=self.engine, full=self.full)
+            row = assessment_row(patient_id, assessment, engine=assessment.engine, full=self.full)
             out.append(Result(record.position, row))
         return out
 
@@ -253,7 +252,6 @@ def _ordered(
 
 __all__ = [
     "Encoded",
-    "EngineName",
     "Result",
     "RuleChoice",
     "available_cpus",

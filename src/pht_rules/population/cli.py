@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pht_rules.definitions import Profile
+from pht_rules.engine import ENGINE_NAMES
 from pht_rules.errors import PhtRulesError
 from pht_rules.loading import load_rules
 from pht_rules.population._batch import RuleChoice, available_cpus
@@ -73,9 +74,20 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true", help="keep each full assessment (JSON) too")
     p.add_argument("--rules", metavar="DIR", help="a rule directory (default: the bundled rules)")
     p.add_argument("--profile", metavar="FILE", help="JSON parameter overrides")
-    p.add_argument("--engine", choices=("durable", "interpreter"), default="durable")
+    p.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default="auto",
+        help="rule engine (default auto: durable-rules where it imports, else the interpreter)",
+    )
     bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None)
+    bar.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show a progress bar even when stderr is not a terminal",
+    )
     bar.add_argument(
         "--no-progress",
         dest="progress",

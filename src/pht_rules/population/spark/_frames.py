@@ -85,7 +85,7 @@ def _evaluate_row(
         assessment = ev.evaluate(state)
     except (RecordError, EvaluationError) as exc:
         return {"id": _best_id(payload), "error": str(exc)}
-    row = assessment_row(patient_id, assessment, engine=choice.engine, full=full)
+    row = assessment_row(patient_id, assessment, engine=assessment.engine, full=full)
     row["error"] = None
     return row
 
