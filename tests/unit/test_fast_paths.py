@@ -22,6 +22,7 @@ from pht_rules.evaluation.assessment import _adapter
 from pht_rules.evaluation.outcomes import Outcomes
 from pht_rules.patient.fields import UNDETERMINED
 from pht_rules.patient.model import PatientState
+from tests.conftest import requires_durable
 from tests.helpers import EXAMPLES, complete_patient
 
 A = Compare("symptoms.pain_at_rest", "is", True)
@@ -217,6 +218,7 @@ def test_unknown_detail_is_refused(evaluator: Evaluator) -> None:
         evaluator.evaluate({}, detail="everything")  # type: ignore[call-overload]
 
 
+@requires_durable
 def test_durable_fact_text_is_the_encoded_fact(evaluator: Evaluator) -> None:
     """The durable engine writes each stage's fact from pre-encoded pieces; the text is exactly
     what encoding the fact as a dict gives (so the engine sees the same facts as before)."""
