@@ -123,7 +123,7 @@ def compile_blocking(cond: Condition) -> Blocking:
     lines.append("    return tuple(dict.fromkeys(_out))")
     namespace: dict[str, object] = {}
     exec(compile("\n".join(lines), "<pht_rules compiled blocking>", "exec"), namespace)
-    blocking: Blocking = namespace["_blocking"]  # type: ignore[assignment]
+    blocking: Blocking = namespace["_blocking"]  # type: ignore[assignment]  # exec output
     return blocking
 
 
@@ -143,7 +143,7 @@ def compile_stage(rules: Sequence[tuple[str, Condition]]) -> StageMatcher:
     lines.append("    return _out")
     namespace: dict[str, object] = {}
     exec(compile("\n".join(lines), "<pht_rules compiled stage>", "exec"), namespace)
-    matcher: StageMatcher = namespace["_match"]  # type: ignore[assignment]
+    matcher: StageMatcher = namespace["_match"]  # type: ignore[assignment]  # exec output
     return matcher
 
 

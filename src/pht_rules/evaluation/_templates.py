@@ -88,7 +88,7 @@ class CompiledRule:
             tests={leaf: describe(leaf) for leaf in found},
             blocking=compile_blocking(when),
             hit_json=(hit_json(False), hit_json(True)),
-            hit_text=tuple(_compact(hit_json(sel))[:-1] + ',"evidence":' for sel in (False, True)),  # type: ignore[arg-type]
+            hit_text=tuple(_compact(hit_json(sel))[:-1] + ',"evidence":' for sel in (False, True)),  # type: ignore[arg-type]  # a 2-tuple, built from 2 items
         )
 
 
